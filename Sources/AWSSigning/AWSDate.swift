@@ -1,0 +1,140 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The UTC date formats AWS uses, written and read by hand: no formatter, no locale, no ICU.
+public enum AWSDate {
+    /// A civil UTC time, to the second.
+    public struct Civil: Equatable, Sendable {
+        public var year, month, day, hour, minute, second: Int
+    }
+
+    /// Splits `date` into its UTC calendar fields (fractions of a second are dropped).
+    public static func civil(_ date: Date) -> Civil {
+        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
+        let secondsOfDay = total - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return Civil(
+            year: year, month: month, day: day, hour: secondsOfDay / 3600, minute: secondsOfDay % 3600 / 60,
+            second: secondsOfDay % 60)
+    }
+
+    /// The date for UTC calendar fields.
+    public static func date(_ civil: Civil) -> Date {
+        // Howard Hinnant's days_from_civil.
+        let y = civil.month <= 2 ? civil.year - 1 : civil.year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let monthIndex = civil.month > 2 ? civil.month - 3 : civil.month + 9
+        let dayOfYear = (153 * monthIndex + 2) / 5 + civil.day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86_400 + civil.hour * 3600 + civil.minute * 60 + civil.second
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    /// `20150830T123600Z`, the SigV4 `X-Amz-Date` form.
+    public static func amzTimestamp(_ date: Date) -> String {
+        let c = civil(date)
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
+            + pad(c.second, 2) + "Z"
+    }
+
+    /// `20150830`, the SigV4 credential-scope date.
+    public static func dateStamp(_ date: Date) -> String {
+        let c = civil(date)
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2)
+    }
+
+    /// `2015-08-30T12:36:00Z`: ISO 8601 in UTC with a `Z`, to the second (what every SDK's
+    /// container-credentials provider accepts as `Expiration`).
+    public static func iso8601(_ date: Date) -> String {
+        let c = civil(date)
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
+            + pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z"
+    }
+
+    /// Parses ISO 8601 / RFC 3339 date-times such as `2015-08-30T12:36:00Z`,
+    /// `2015-08-30T12:36:00.123Z` or `2015-08-30T14:36:00+02:00`.
+    /// - Returns: nil for anything else.
+    public static func parseISO8601(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ start: Int, _ length: Int) -> Int? {
+            guard start + length <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[start..<start + length] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ index: Int, is expected: Character) -> Bool {
+            index < bytes.count && bytes[index] == expected.asciiValue
+        }
+        guard bytes.count >= 20, let year = number(0, 4), byte(4, is: "-"), let month = number(5, 2),
+            byte(7, is: "-"), let day = number(8, 2), byte(10, is: "T") || byte(10, is: "t") || byte(10, is: " "),
+            let hour = number(11, 2), byte(13, is: ":"), let minute = number(14, 2), byte(16, is: ":"),
+            let second = number(17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if byte(index, is: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < bytes.count, let digit = number(index, 1) {
+                fraction += Double(digit) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offsetSeconds = 0
+        if byte(index, is: "Z") || byte(index, is: "z") {
+            index += 1
+        } else if byte(index, is: "+") || byte(index, is: "-") {
+            let sign = byte(index, is: "-") ? -1 : 1
+            guard let offsetHours = number(index + 1, 2), byte(index + 3, is: ":"),
+                let offsetMinutes = number(index + 4, 2)
+            else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        let civil = Civil(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        return date(civil).addingTimeInterval(fraction - TimeInterval(offsetSeconds))
+    }
+
+    /// Parses the IMF-fixdate of an HTTP `Date` header, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+    public static func parseHTTPDate(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+            let monthIndex = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+        else { return nil }
+        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard time.count == 3 else { return nil }
+        return date(
+            Civil(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2]))
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}

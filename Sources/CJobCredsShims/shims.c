@@ -1,0 +1,55 @@
+#include "CJobCredsShims.h"
+
+CURLcode cjc_curl_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode cjc_curl_setopt_ptr(CURL *handle, CURLoption option, const void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode cjc_curl_setopt_off(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode cjc_curl_setopt_data_callback(CURL *handle, CURLoption option, cjc_curl_data_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
+CURLcode cjc_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+struct MHD_Daemon *cjc_mhd_start(const struct cjc_mhd_config *config, MHD_AccessHandlerCallback handler,
+                                 void *handler_context) {
+    struct MHD_OptionItem options[9];
+    size_t n = 0;
+    if (config->address != NULL) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)config->address};
+    }
+    if (config->thread_pool_size > 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, config->thread_pool_size, NULL};
+    }
+    if (config->connection_limit > 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, config->connection_limit, NULL};
+    }
+    if (config->per_ip_connection_limit > 0) {
+        options[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->per_ip_connection_limit, NULL};
+    }
+    if (config->connection_timeout_seconds > 0) {
+        options[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, config->connection_timeout_seconds, NULL};
+    }
+    if (config->connection_memory_limit > 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                               (intptr_t)config->connection_memory_limit, NULL};
+    }
+    if (config->completed != NULL) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)config->completed,
+                                               config->completed_context};
+    }
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(config->flags, config->port, NULL, NULL, handler, handler_context,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}

@@ -1,0 +1,162 @@
+import AWSSigning
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The allowlist: wire types that name only the fields jobcreds may hand out. `JSONDecoder`
+/// skips every other key, so the configuration, the continuation token and the nonce are never
+/// copied out of the response body.
+extension JobDetails {
+    /// Decodes a `GetJobDetails` or `GetThirdPartyJobDetails` answer.
+    /// - Throws: `CodePipelineError.malformedResponse` naming the schema path that failed (never
+    ///   a value from the document).
+    public static func decode(_ body: [UInt8]) throws(CodePipelineError) -> JobDetails {
+        let envelope: Wire.Envelope
+        do {
+            envelope = try JSONDecoder().decode(Wire.Envelope.self, from: Data(body))
+        } catch let error as DecodingError {
+            throw CodePipelineError(.malformedResponse, "the answer is not a job document (\(Self.describe(error)))")
+        } catch {
+            throw CodePipelineError(.malformedResponse, "the answer is not a job document")
+        }
+        let job = envelope.jobDetails
+        guard let data = job.data else {
+            throw CodePipelineError(.malformedResponse, "the job document has no data")
+        }
+        guard let wireCredentials = data.artifactCredentials, let keyId = wireCredentials.accessKeyId,
+            !keyId.isEmpty, let secret = wireCredentials.secretAccessKey, !secret.isEmpty,
+            let token = wireCredentials.sessionToken, !token.isEmpty
+        else {
+            throw CodePipelineError(.malformedResponse, "the job document carries no complete artifact credentials")
+        }
+        let credentials = Credentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: token,
+            expiration: wireCredentials.expirationTime?.date)
+        return JobDetails(
+            jobId: job.id,
+            accountId: job.accountId,
+            artifactCredentials: credentials,
+            inputArtifacts: try (data.inputArtifacts ?? []).map { (artifact) throws(CodePipelineError) in
+                try artifact.projected()
+            },
+            outputArtifacts: try (data.outputArtifacts ?? []).map { (artifact) throws(CodePipelineError) in
+                try artifact.projected()
+            },
+            encryptionKey: data.encryptionKey.flatMap { key in
+                key.id.map { EncryptionKey(id: $0, type: key.type ?? "KMS") }
+            },
+            pipelineContext: data.pipelineContext.map { context in
+                PipelineContext(
+                    pipelineName: context.pipelineName, stageName: context.stage?.name,
+                    actionName: context.action?.name, actionExecutionId: context.action?.actionExecutionId,
+                    pipelineExecutionId: context.pipelineExecutionId, pipelineArn: context.pipelineArn)
+            })
+    }
+
+    /// A decoding failure as a schema path and a kind, without any value from the document.
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "top level" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
+        case .valueNotFound(_, let context): return "null at \(path(context))"
+        case .dataCorrupted(let context): return "invalid JSON at \(path(context))"
+        @unknown default: return "undecodable"
+        }
+    }
+}
+
+/// The wire shapes, allowlisted. Every property is one jobcreds may hand out.
+enum Wire {
+    struct Envelope: Decodable {
+        var jobDetails: Job
+    }
+
+    struct Job: Decodable {
+        var id: String
+        var accountId: String?
+        var data: JobData?
+    }
+
+    struct JobData: Decodable {
+        var artifactCredentials: ArtifactCredentials?
+        var inputArtifacts: [Artifact]?
+        var outputArtifacts: [Artifact]?
+        var encryptionKey: Key?
+        var pipelineContext: Context?
+    }
+
+    struct ArtifactCredentials: Decodable {
+        var accessKeyId: String?
+        var secretAccessKey: String?
+        var sessionToken: String?
+        var expirationTime: Timestamp?
+    }
+
+    /// Epoch seconds or milliseconds (as Lambda's event carries it), or an ISO 8601 string.
+    struct Timestamp: Decodable {
+        var date: Date?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Double.self) {
+                // Values past the year 33658 in seconds are milliseconds.
+                date = Date(timeIntervalSince1970: number > 1e12 ? number / 1000 : number)
+            } else if let text = try? container.decode(String.self) {
+                date = AWSDate.parseISO8601(text)
+            } else {
+                date = nil
+            }
+        }
+    }
+
+    struct Artifact: Decodable {
+        var name: String?
+        var revision: String?
+        var location: Location?
+
+        func projected() throws(CodePipelineError) -> CodePipeline.Artifact {
+            guard let name, let s3 = location?.s3Location, let bucket = s3.bucketName, let key = s3.objectKey else {
+                throw CodePipelineError(.malformedResponse, "an artifact lacks its name or S3 location")
+            }
+            return CodePipeline.Artifact(name: name, revision: revision, bucket: bucket, key: key)
+        }
+    }
+
+    struct Location: Decodable {
+        var s3Location: S3Location?
+    }
+
+    struct S3Location: Decodable {
+        var bucketName: String?
+        var objectKey: String?
+    }
+
+    struct Key: Decodable {
+        var id: String?
+        var type: String?
+    }
+
+    struct Context: Decodable {
+        var pipelineName: String?
+        var stage: Named?
+        var action: Action?
+        var pipelineArn: String?
+        var pipelineExecutionId: String?
+    }
+
+    struct Named: Decodable {
+        var name: String?
+    }
+
+    struct Action: Decodable {
+        var name: String?
+        var actionExecutionId: String?
+    }
+}

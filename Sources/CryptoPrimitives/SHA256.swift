@@ -1,0 +1,37 @@
+internal import COpenSSL
+
+/// SHA-256 from OpenSSL.
+///
+/// Thread-safety: stateless; safe from any thread.
+public enum SHA256 {
+    /// The digest length in bytes.
+    public static let byteCount = 32
+
+    /// Hashes `bytes` in one call.
+    public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: byteCount)
+        let hashedInPlace: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            hash(buffer, into: &digest)
+        }
+        if hashedInPlace == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { hash($0, into: &digest) }
+        }
+        return digest
+    }
+
+    /// Hashes the UTF-8 bytes of `string`.
+    public static func hash(_ string: String) -> [UInt8] {
+        hash(Array(string.utf8))
+    }
+
+    private static func hash(_ buffer: UnsafeBufferPointer<UInt8>, into digest: inout [UInt8]) {
+        digest.withUnsafeMutableBufferPointer { out in
+            var length: UInt32 = 0
+            // EVP_Digest with SHA-256 cannot fail for in-memory input short of memory exhaustion,
+            // in which case the process cannot go on anyway.
+            let ok = EVP_Digest(buffer.baseAddress, buffer.count, out.baseAddress, &length, EVP_sha256(), nil)
+            precondition(ok == 1 && length == UInt32(byteCount), "EVP_Digest(SHA-256) failed")
+        }
+    }
+}

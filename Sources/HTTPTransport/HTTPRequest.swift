@@ -1,0 +1,33 @@
+/// One outgoing HTTP request, as the rest of the code describes it to a transport.
+public struct HTTPRequest: Sendable {
+    /// The method, e.g. `GET`, `PUT`, `POST`.
+    public var method: String
+    /// The absolute URL, `http://` or `https://`.
+    public var url: String
+    /// Header fields in order; names as they should go on the wire.
+    public var headers: [(name: String, value: String)]
+    /// The body; empty for none.
+    public var body: [UInt8]
+    /// How long the whole exchange may take, connection included.
+    public var timeout: Duration
+    /// How long establishing the connection may take.
+    public var connectTimeout: Duration
+
+    /// Creates a request.
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        timeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3)
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+    }
+
+    /// The value of the first header named `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}

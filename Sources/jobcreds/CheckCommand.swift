@@ -1,0 +1,40 @@
+import ArgumentParser
+import CurlHTTP
+import JobCreds
+import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `jobcreds check`: the first thing an operator runs when wiring a worker up.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Resolve the worker identity, call CodePipeline once, and say whether the job can be served.",
+        discussion: """
+            Prints the identity provider and access key id (never the secret), the job's artifact \
+            locations and the artifact access key id. Exit status: 0 servable; 3 no credentials; \
+            4 identity failed; 5 access denied; 6 job not found or ended; 7 CodePipeline or network \
+            unavailable; 64 bad option; 1 anything else.
+            """)
+
+    @OptionGroup var upstream: UpstreamOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Logging.bootstrapped(environment: environment)
+        let settings = try upstream.settings(environment: environment)
+        let transport = CurlTransport(
+            settings: .init(caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/0.1.0"))
+        do {
+            try await JobCheck.run(
+                settings, environment: environment, transport: transport, logger: logger, print: { Swift.print($0) })
+        } catch {
+            Swift.print(error.message)
+            throw ExitCode(error.code.rawValue)
+        }
+    }
+}

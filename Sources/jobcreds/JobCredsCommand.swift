@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `jobcreds` command line: wiring only.
+@main
+struct JobCredsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobcreds",
+        abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
+        version: "0.1.0",
+        subcommands: [CheckCommand.self])
+}
