@@ -72,7 +72,7 @@ let package = Package(
         // Tests.
         .target(
             name: "TestSupport",
-            dependencies: ["HTTPTransport", "AWSSigning", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPTransport", "AWSSigning", "AWSIdentity", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strictSwift),
