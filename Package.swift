@@ -87,6 +87,8 @@ let package = Package(
             dependencies: ["CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "TestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
+            name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(
             name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTransport", "TestSupport"],
             swiftSettings: strictSwift),
     ]

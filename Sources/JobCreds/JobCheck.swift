@@ -27,7 +27,7 @@ public enum JobCheck {
         } catch {
             print(line("identity", "\(upstream.identity.name): FAILED"))
             let code: JobCredsError.Code = error.code == .noCredentials ? .noCredentials : .identity
-            throw JobCredsError(code, "verdict: cannot serve: \(error.description)")
+            throw JobCredsError(code, line("verdict", "cannot serve: \(error.description)"))
         }
         print(line("identity", "\(upstream.identity.name) (access key \(own.accessKeyId))"))
 
@@ -35,7 +35,7 @@ public enum JobCheck {
         do {
             details = try await upstream.fetch()
         } catch {
-            throw JobCredsError(exitCode(for: error), "verdict: cannot serve: \(error.description)")
+            throw JobCredsError(exitCode(for: error), line("verdict", "cannot serve: \(error.description)"))
         }
         if let accountId = details.accountId { print(line("account", accountId)) }
         if let context = details.pipelineContext {

@@ -1,0 +1,88 @@
+import AWSSigning
+import CodePipeline
+import Foundation
+import TestSupport
+import Testing
+
+/// The allowlisted projection: what it keeps, and proof that nothing else gets in.
+@Suite struct JobDetailsDecodingTests {
+    static let canary = "CANARY-7f3a9c"
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Fixtures.text("codepipeline/\(name)").utf8)
+    }
+
+    @Test func keepsTheAllowlistedFields() throws {
+        let details = try JobDetails.decode(Self.fixture("get-job-details.json"))
+        #expect(details.jobId == "f4f4ff82-2d11-4b3c-9e2d-0123456789ab")
+        #expect(details.accountId == "123456789012")
+        #expect(details.artifactCredentials.accessKeyId == "ASIAFAKEARTIFACT0001")
+        #expect(details.artifactCredentials.expiration == nil)
+        #expect(details.inputArtifacts == [
+            Artifact(
+                name: "SourceOutput", revision: "0123456789abcdef0123456789abcdef01234567",
+                bucket: "codepipeline-us-east-1-artifacts", key: "demo/SourceOutput/src.zip")
+        ])
+        #expect(details.outputArtifacts.first?.uri == "s3://codepipeline-us-east-1-artifacts/demo/BuildOutput/out.zip")
+        #expect(details.encryptionKey == EncryptionKey(id: "arn:aws:kms:us-east-1:123456789012:key/demo-key", type: "KMS"))
+        #expect(details.pipelineContext?.pipelineName == "demo-pipeline")
+        #expect(details.pipelineContext?.stageName == "Build")
+        #expect(details.pipelineContext?.actionExecutionId == "11111111-2222-3333-4444-555555555555")
+        #expect(details.pipelineContext?.pipelineArn == "arn:aws:codepipeline:us-east-1:123456789012:demo-pipeline")
+    }
+
+    @Test func thirdPartyJobsCarryExpirationInEpochMilliseconds() throws {
+        let details = try JobDetails.decode(Self.fixture("get-third-party-job-details.json"))
+        #expect(details.jobId == "partner-job-42")
+        #expect(details.accountId == nil)
+        #expect(details.artifactCredentials.expiration == Date(timeIntervalSince1970: 1_764_003_600))
+    }
+
+    /// Every canary planted in the fixtures (configuration values, continuation token, nonce,
+    /// unknown keys, the artifact secret and token) appears in no rendering of the projection.
+    @Test(arguments: ["get-job-details.json", "get-third-party-job-details.json"])
+    func noCanaryInAnyRendering(_ name: String) throws {
+        let body = try Self.fixture(name)
+        #expect(String(decoding: body, as: UTF8.self).components(separatedBy: Self.canary).count > 6)
+        let details = try JobDetails.decode(body)
+        var dumped = ""
+        dump(details, to: &dumped)
+        for text in ["\(details)", String(reflecting: details), dumped, "\(details.artifactCredentials)"] {
+            #expect(!text.contains(Self.canary), "\(text)")
+            #expect(!text.contains("continuation"))
+            #expect(!text.contains("nonce"))
+            #expect(!text.contains("ApiKey"))
+        }
+        // The secret values are kept (they are what the sidecar serves), but only in their fields.
+        #expect(details.artifactCredentials.secretAccessKey.contains(Self.canary))
+    }
+
+    /// The projection's reflection lists exactly the allowlisted fields.
+    @Test func theProjectionHasOnlyAllowlistedFields() throws {
+        let details = try JobDetails.decode(Self.fixture("get-job-details.json"))
+        let labels = Set(Mirror(reflecting: details).children.compactMap(\.label))
+        #expect(
+            labels == [
+                "jobId", "accountId", "artifactCredentials", "inputArtifacts", "outputArtifacts", "encryptionKey",
+                "pipelineContext",
+            ])
+    }
+
+    @Test(arguments: [
+        ("not json \(canary)", "not a job document"),
+        ("{\"jobDetails\": [\"\(canary)\"]}", "wrong type at jobDetails"),
+        ("{\"jobDetails\": {\"id\": \"x\"}}", "has no data"),
+        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"continuationToken\": \"\(canary)\"}}}", "no complete artifact credentials"),
+        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"\(canary)\"}}}}", "no complete artifact credentials"),
+        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": \"t\"}, \"inputArtifacts\": [{\"name\": \"\(canary)\"}]}}}", "lacks its name or S3 location"),
+        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": 7}}}}", "wrong type at jobDetails.data.artifactCredentials.sessionToken"),
+    ])
+    func malformedAnswersAreRefusedWithoutEchoingThem(_ body: String, _ expected: String) {
+        #expect {
+            _ = try JobDetails.decode(Array(body.utf8))
+        } throws: { error in
+            guard let error = error as? CodePipelineError else { return false }
+            return error.code == .malformedResponse && "\(error)".contains(expected) && !"\(error)".contains(Self.canary)
+        }
+    }
+}

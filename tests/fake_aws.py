@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""A local fake of the AWS endpoints jobcreds talks to, for tests and the demo.
+
+One process serves, on loopback:
+  * HTTPS (a CA and server certificate it makes itself): CodePipeline GetJobDetails and
+    GetThirdPartyJobDetails (AWS JSON 1.1) and STS AssumeRoleWithWebIdentity.
+  * plain HTTP: the EC2 instance metadata service (IMDSv2) and a container credentials endpoint.
+
+Every CodePipeline request's SigV4 signature is verified with botocore, the independent oracle:
+a request signed wrongly, with an unknown key, with a stale date or a missing session token is
+refused as AWS refuses it. Credentials handed out by the fake STS, container and IMDS endpoints
+become known keys, so the whole chain is verified end to end.
+
+Control endpoints (on either port) let a test script behaviour:
+  POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], ...}
+  GET  /_control/calls       every CodePipeline call seen, with the verification verdict
+  POST /_control/reset
+
+Usage: fake_aws.py --state-dir DIR [--job-id ID]... prints one JSON line
+{"https_port", "http_port", "ca_bundle"} on stdout once listening.
+"""
+import argparse
+import datetime
+import json
+import os
+import secrets
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+# Planted in every field jobcreds must never hand out, log or echo.
+CANARY = "CANARY-7f3a9c"
+
+WORKER_KEY = {"id": "AKIAFAKEWORKER000001", "secret": "worker-secret-" + CANARY, "token": None}
+
+
+def job_document(job_id, third_party=False, expiration_ms=None):
+    """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field."""
+    credentials = {
+        "accessKeyId": "ASIAFAKEARTIFACT0001",
+        "secretAccessKey": "artifact-secret-" + secrets.token_hex(8),
+        "sessionToken": "artifact-token-" + secrets.token_hex(16),
+    }
+    if expiration_ms is not None:
+        credentials["expirationTime"] = expiration_ms
+    data = {
+        "actionTypeId": {"category": "Build", "owner": "Custom", "provider": "JobCredsTest", "version": "1"},
+        "actionConfiguration": {
+            "configuration": {
+                "ApiKey": "config-secret-" + CANARY,
+                "Password": CANARY + "-password",
+                "ProjectName": "project-" + CANARY,
+            }
+        },
+        "pipelineContext": {
+            "pipelineName": "demo-pipeline",
+            "stage": {"name": "Build"},
+            "action": {"name": "CustomBuild", "actionExecutionId": "11111111-2222-3333-4444-555555555555"},
+            "pipelineArn": "arn:aws:codepipeline:us-east-1:123456789012:demo-pipeline",
+            "pipelineExecutionId": "66666666-7777-8888-9999-000000000000",
+            "client": {"url": "https://example.invalid/" + CANARY},
+        },
+        "inputArtifacts": [
+            {
+                "name": "SourceOutput",
+                "revision": "0123456789abcdef0123456789abcdef01234567",
+                "location": {
+                    "type": "S3",
+                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": "demo/SourceOutput/src.zip"},
+                },
+            }
+        ],
+        "outputArtifacts": [
+            {
+                "name": "BuildOutput",
+                "location": {
+                    "type": "S3",
+                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": "demo/BuildOutput/out.zip"},
+                },
+            }
+        ],
+        "artifactCredentials": credentials,
+        "continuationToken": "continuation-" + CANARY,
+        "encryptionKey": {"id": "arn:aws:kms:us-east-1:123456789012:key/demo-key", "type": "KMS"},
+        "unknownFutureField": {"secretish": "unknown-" + CANARY},
+        "__type": "JobData",
+    }
+    details = {"id": job_id, "data": data}
+    if third_party:
+        data["nonce"] = "nonce-" + CANARY
+        details["nonce"] = "nonce-" + CANARY
+    else:
+        details["accountId"] = "123456789012"
+    return {"jobDetails": details}
+
+
+class State:
+    """Everything the fake knows; guarded by one lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.keys = {WORKER_KEY["id"]: {"secret": WORKER_KEY["secret"], "token": WORKER_KEY["token"]}}
+            self.jobs = {}
+            self.client_tokens = {}
+            self.faults = []
+            self.calls = []
+            self.web_identity = {"token": "web-identity-token-" + CANARY, "role_arn": "arn:aws:iam::123456789012:role/jobcreds-worker"}
+            self.container_token = "container-token-" + CANARY
+            self.imds_role = "jobcreds-worker-role"
+            self.imds_tokens = set()
+            self.credential_lifetime = 3600
+            self.max_skew = 300
+
+    def issue_key(self, prefix):
+        key_id = prefix + secrets.token_hex(8).upper()
+        secret = "issued-secret-" + secrets.token_hex(12)
+        token = "issued-token-" + secrets.token_hex(24)
+        expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.credential_lifetime)
+        with self.lock:
+            self.keys[key_id] = {"secret": secret, "token": token}
+        return key_id, secret, token, expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def take_fault(self, operation):
+        with self.lock:
+            for fault in self.faults:
+                if fault.get("operation", operation) == operation and fault.get("count", 1) > 0:
+                    fault["count"] = fault.get("count", 1) - 1
+                    return dict(fault)
+        return None
+
+
+STATE = State()
+
+
+def verify_sigv4(handler, body, service):
+    """Verifies the request's SigV4 signature with botocore; returns (ok, reason, access_key)."""
+    auth_header = handler.headers.get("Authorization", "")
+    if not auth_header.startswith("AWS4-HMAC-SHA256 "):
+        return False, "MissingAuthenticationToken", None
+    fields = dict(part.strip().split("=", 1) for part in auth_header[len("AWS4-HMAC-SHA256 "):].split(","))
+    key_id, date, region, scope_service, terminator = fields["Credential"].split("/")
+    signed_headers = fields["SignedHeaders"].split(";")
+    amz_date = handler.headers.get("X-Amz-Date", "")
+    with STATE.lock:
+        key = STATE.keys.get(key_id)
+    if key is None:
+        return False, "UnrecognizedClientException", key_id
+    if scope_service != service or terminator != "aws4_request" or not amz_date.startswith(date):
+        return False, "IncompleteSignature", key_id
+    for required in ("host", "x-amz-date"):
+        if required not in signed_headers:
+            return False, "IncompleteSignature", key_id
+    if key["token"] is not None:
+        if handler.headers.get("X-Amz-Security-Token") != key["token"] or "x-amz-security-token" not in signed_headers:
+            return False, "UnrecognizedClientException", key_id
+    sent = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    if abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds()) > STATE.max_skew:
+        return False, "InvalidSignatureException", key_id  # "Signature expired"
+    headers = {}
+    for name in signed_headers:
+        values = handler.headers.get_all(name) or []
+        headers[name] = ",".join(values)
+    path = handler.path.split("?", 1)[0]
+    request = AWSRequest(method=handler.command, url="https://" + handler.headers["Host"] + handler.path, data=body, headers=headers)
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(key_id, key["secret"], key["token"]), service, region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    if not secrets.compare_digest(expected, fields["Signature"]):
+        return False, "InvalidSignatureException", key_id
+    del path
+    return True, "ok", key_id
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "fake-aws"
+
+    def log_message(self, fmt, *args):  # quiet; the calls log is the record
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def body(self):
+        length = int(self.headers.get("Content-Length", "0") or "0")
+        return self.rfile.read(length) if length else b""
+
+    def reply(self, status, payload, content_type="application/x-amz-json-1.1", headers=None):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", "req-" + secrets.token_hex(6))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def aws_error(self, status, code, message):
+        self.reply(status, {"__type": "com.amazonaws.codepipeline#" + code, "message": message})
+
+    # -- routing ----------------------------------------------------------------------------
+    def do_GET(self):
+        if self.path == "/_control/calls":
+            with STATE.lock:
+                return self.reply(200, STATE.calls, "application/json")
+        if self.path.startswith("/latest/meta-data/iam/security-credentials/"):
+            return self.imds_credentials()
+        if self.path.startswith("/container-credentials"):
+            return self.container_credentials()
+        self.reply(404, {"code": "NotFound", "message": "no such path"}, "application/json")
+
+    def do_PUT(self):
+        body = self.body()
+        del body
+        if self.path == "/latest/api/token":
+            token = "imds-" + secrets.token_hex(16)
+            with STATE.lock:
+                STATE.imds_tokens.add(token)
+            return self.reply(200, token.encode(), "text/plain")
+        self.reply(404, {"code": "NotFound"}, "application/json")
+
+    def do_POST(self):
+        body = self.body()
+        if self.path == "/_control/configure":
+            return self.configure(json.loads(body or b"{}"))
+        if self.path == "/_control/reset":
+            STATE.reset()
+            return self.reply(200, {"ok": True}, "application/json")
+        target = self.headers.get("X-Amz-Target", "")
+        if target.startswith("CodePipeline_20150709."):
+            return self.codepipeline(target.split(".", 1)[1], body)
+        if b"Action=AssumeRoleWithWebIdentity" in body:
+            return self.sts(body)
+        self.reply(404, {"code": "NotFound"}, "application/json")
+
+    def configure(self, settings):
+        with STATE.lock:
+            for job_id, options in settings.get("jobs", {}).items():
+                STATE.jobs[job_id] = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"))
+                if options.get("client_token"):
+                    STATE.client_tokens[job_id] = options["client_token"]
+            for key_id, key in settings.get("keys", {}).items():
+                STATE.keys[key_id] = key
+            STATE.faults.extend(settings.get("faults", []))
+            for name in ("web_identity", "container_token", "imds_role", "credential_lifetime", "max_skew"):
+                if name in settings:
+                    setattr(STATE, name, settings[name])
+        self.reply(200, {"ok": True}, "application/json")
+
+    # -- CodePipeline -----------------------------------------------------------------------
+    def codepipeline(self, operation, body):
+        ok, reason, key_id = verify_sigv4(self, body, "codepipeline")
+        call = {"operation": operation, "signature": reason, "access_key": key_id, "time": time.time()}
+        with STATE.lock:
+            STATE.calls.append(call)
+        if not ok:
+            messages = {
+                "UnrecognizedClientException": "The security token included in the request is invalid.",
+                "InvalidSignatureException": "The request signature we calculated does not match the signature you provided.",
+            }
+            return self.aws_error(403 if reason != "MissingAuthenticationToken" else 400, reason, messages.get(reason, reason))
+        if self.headers.get("Content-Type") != "application/x-amz-json-1.1":
+            return self.aws_error(400, "SerializationException", "bad content type")
+        request = json.loads(body)
+        fault = STATE.take_fault(operation)
+        if fault and self.inject(fault, request):
+            return
+        job_id = request.get("jobId")
+        with STATE.lock:
+            document = STATE.jobs.get(job_id)
+            expected_token = STATE.client_tokens.get(job_id)
+        if document is None:
+            code = "JobNotFoundException" if operation == "GetJobDetails" else "JobNotFoundException"
+            return self.aws_error(400, code, "The job was specified in an invalid format or cannot be found.")
+        if operation == "GetThirdPartyJobDetails":
+            if request.get("clientToken") != expected_token:
+                return self.aws_error(400, "InvalidClientTokenException", "The client token was specified in an invalid format")
+        self.reply(200, document)
+
+    def inject(self, fault, request):
+        """Answers with the scripted fault; returns False to answer normally after all."""
+        kind = fault["kind"]
+        if kind == "throttle":
+            self.aws_error(400, "ThrottlingException", "Rate exceeded")
+        elif kind.startswith("http"):
+            status = int(kind[4:])
+            self.aws_error(status, "InternalFailure" if status == 500 else "ServiceUnavailable", "try again")
+        elif kind == "not_found":
+            self.aws_error(400, "JobNotFoundException", "The job was specified in an invalid format or cannot be found.")
+        elif kind == "invalid_job":
+            self.aws_error(400, "InvalidJobException", "The job is not in a valid state")
+        elif kind == "access_denied":
+            self.aws_error(400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/worker is not authorized to perform: codepipeline:GetJobDetails")
+        elif kind == "validation_echo":
+            # As AWS does, echo the offending input: jobcreds must never repeat it.
+            self.aws_error(400, "ValidationException", "Value '%s' at 'clientToken' failed to satisfy constraint" % request.get("clientToken", request.get("jobId")))
+        elif kind == "garbage":
+            self.reply(200, b"<html>definitely not json " + CANARY.encode() + b"</html>")
+        elif kind == "truncated":
+            self.reply(200, json.dumps(job_document(request["jobId"])).encode()[:200])
+        elif kind == "wrong_shape":
+            self.reply(200, {"jobDetails": [CANARY]})
+        elif kind == "no_credentials":
+            document = job_document(request["jobId"])
+            del document["jobDetails"]["data"]["artifactCredentials"]
+            self.reply(200, document)
+        elif kind == "big":
+            self.reply(200, b'{"jobDetails": {"id": "' + b"x" * (10 * 1024 * 1024) + b'"}}')
+        elif kind == "hang":
+            time.sleep(fault.get("seconds", 30))
+            return False
+        elif kind == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self.close_connection = True
+        else:
+            return False
+        return True
+
+    # -- STS --------------------------------------------------------------------------------
+    def sts(self, body):
+        form = urllib.parse.parse_qs(body.decode())
+        token = form.get("WebIdentityToken", [""])[0]
+        role = form.get("RoleArn", [""])[0]
+        if token != STATE.web_identity["token"] or role != STATE.web_identity["role_arn"]:
+            xml = ("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+                   "<Message>Incorrect token audience</Message></Error></ErrorResponse>")
+            return self.reply(400, xml.encode(), "text/xml")
+        key_id, secret, session, expiration = STATE.issue_key("ASIAFAKESTS")
+        xml = (
+            "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+            f"<AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
+            f"<SessionToken>{session}</SessionToken><Expiration>{expiration}</Expiration>"
+            "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
+        )
+        self.reply(200, xml.encode(), "text/xml")
+
+    # -- container and IMDS -----------------------------------------------------------------
+    def container_credentials(self):
+        if self.headers.get("Authorization") != STATE.container_token:
+            return self.reply(403, {"code": "AccessDenied", "message": "bad token"}, "application/json")
+        key_id, secret, session, expiration = STATE.issue_key("ASIAFAKECTR")
+        self.reply(200, {"AccessKeyId": key_id, "SecretAccessKey": secret, "Token": session, "Expiration": expiration}, "application/json")
+
+    def imds_credentials(self):
+        with STATE.lock:
+            known = self.headers.get("X-aws-ec2-metadata-token") in STATE.imds_tokens
+        if not known:
+            return self.reply(401, b"", "text/plain")
+        role = self.path[len("/latest/meta-data/iam/security-credentials/"):]
+        if role == "":
+            return self.reply(200, STATE.imds_role.encode(), "text/plain")
+        if role != STATE.imds_role:
+            return self.reply(404, b"", "text/plain")
+        key_id, secret, session, expiration = STATE.issue_key("ASIAFAKEIMDS")
+        self.reply(200, {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": key_id, "SecretAccessKey": secret,
+                         "Token": session, "Expiration": expiration}, "application/json")
+
+
+def make_certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI."""
+    ca_key, ca_cert = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
+    key, csr, cert = (os.path.join(directory, n) for n in ("server.key", "server.csr", "server.pem"))
+    ext = os.path.join(directory, "server.ext")
+    if os.path.exists(cert):
+        return ca_cert, cert, key
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_cert, "-days", "2",
+        "-subj", "/CN=jobcreds test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    return ca_cert, cert, key
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--job-id", action="append", default=[], help="a custom action job to know from the start")
+    parser.add_argument("--https-port", type=int, default=0)
+    parser.add_argument("--http-port", type=int, default=0)
+    args = parser.parse_args()
+    os.makedirs(args.state_dir, exist_ok=True)
+    ca_cert, cert, key = make_certificates(args.state_dir)
+    for job_id in args.job_id:
+        STATE.jobs[job_id] = job_document(job_id)
+
+    https = ThreadingHTTPServer(("127.0.0.1", args.https_port), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    https.socket = context.wrap_socket(https.socket, server_side=True)
+    http = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)
+    https.daemon_threads = http.daemon_threads = True
+    for server in (https, http):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps({"https_port": https.server_address[1], "http_port": http.server_address[1], "ca_bundle": ca_cert}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
