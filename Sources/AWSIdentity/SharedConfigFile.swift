@@ -38,13 +38,13 @@ struct SharedConfigFile {
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
+    /// The text without leading and trailing spaces, tabs and line breaks.
     func trimmingWhitespace() -> Substring {
-        let trimmed = drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+        let trimmed = drop { $0 == " " || $0 == "\t" || $0.isNewline }
         var end = trimmed.endIndex
         while end > trimmed.startIndex {
             let before = trimmed.index(before: end)
-            guard trimmed[before] == " " || trimmed[before] == "\t" || trimmed[before] == "\r" else { break }
+            guard trimmed[before] == " " || trimmed[before] == "\t" || trimmed[before].isNewline else { break }
             end = before
         }
         return Substring(trimmed[trimmed.startIndex..<end])
