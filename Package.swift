@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 /// Module graph (arrows point one way; C never appears in a public signature):
@@ -12,7 +12,7 @@ import PackageDescription
 ///           └── CurlHTTP (the only code that touches libcurl)
 ///   CryptoPrimitives is the only code that touches OpenSSL.
 let strictSwift: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
+    .swiftLanguageMode(.v6)
 ]
 
 let package = Package(
@@ -72,7 +72,9 @@ let package = Package(
         // Tests.
         .target(
             name: "TestSupport",
-            dependencies: ["HTTPTransport", "AWSSigning", "AWSIdentity", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HTTPTransport", "AWSSigning", "AWSIdentity", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strictSwift),

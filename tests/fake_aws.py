@@ -213,7 +213,25 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(status, {"__type": "com.amazonaws.codepipeline#" + code, "message": message})
 
     # -- routing ----------------------------------------------------------------------------
+    def transport_probe(self, body):
+        """Routes for testing the HTTP client itself: echo, sleep, a body of n bytes."""
+        parsed = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        if parsed.path == "/_probe/echo":
+            self.reply(200, {"method": self.command, "headers": dict(self.headers.items()), "body": body.decode(),
+                             "client_port": self.client_address[1]}, "application/json")
+        elif parsed.path == "/_probe/sleep":
+            time.sleep(float(query.get("seconds", "5")))
+            self.reply(200, {"slept": True}, "application/json")
+        elif parsed.path == "/_probe/bytes":
+            self.reply(200, b"x" * int(query.get("n", "0")), "application/octet-stream")
+        else:
+            return False
+        return True
+
     def do_GET(self):
+        if self.transport_probe(b""):
+            return
         if self.path == "/_control/calls":
             with STATE.lock:
                 return self.reply(200, STATE.calls, "application/json")
@@ -225,7 +243,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         body = self.body()
-        del body
+        if self.transport_probe(body):
+            return
         if self.path == "/latest/api/token":
             token = "imds-" + secrets.token_hex(16)
             with STATE.lock:
@@ -235,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.body()
+        if self.transport_probe(body):
+            return
         if self.path == "/_control/configure":
             return self.configure(json.loads(body or b"{}"))
         if self.path == "/_control/reset":
@@ -396,6 +417,8 @@ def main():
     parser.add_argument("--job-id", action="append", default=[], help="a custom action job to know from the start")
     parser.add_argument("--https-port", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when standard input closes (the parent test process ended)")
     args = parser.parse_args()
     os.makedirs(args.state_dir, exist_ok=True)
     ca_cert, cert, key = make_certificates(args.state_dir)
@@ -412,8 +435,11 @@ def main():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"https_port": https.server_address[1], "http_port": http.server_address[1], "ca_bundle": ca_cert}), flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        if args.exit_on_stdin_eof:
+            sys.stdin.read()
+        else:
+            while True:
+                time.sleep(3600)
     except KeyboardInterrupt:
         pass
 

@@ -79,7 +79,8 @@ public struct ContainerProvider: CredentialProvider {
             return try await transport.send(request)
         } catch {
             throw IdentityError(
-                .unreachable, provider: name, "cannot reach \(url.hostHeader): \(error)", isTransient: error.isTransient)
+                .unreachable, provider: name, "cannot reach \(url.hostHeader): \(error)", isTransient: error.isTransient
+            )
         }
     }
 

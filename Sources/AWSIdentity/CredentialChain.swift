@@ -68,7 +68,7 @@ struct InstanceMetadataFallback: CredentialProvider {
     func fetch() async throws(IdentityError) -> Credentials {
         do {
             return try await metadata.fetch()
-        } catch where error.code == .unreachable {
+        } catch  where error.code == .unreachable {
             throw IdentityError(
                 .noCredentials, provider: "chain",
                 "no AWS credentials found: \(lookedAt); and \(error.message)", isTransient: error.isTransient)

@@ -53,7 +53,8 @@ struct CredentialsDocument: Decodable {
 /// it can go into a message without carrying anything else.
 func sanitizedCode(_ code: String) -> String {
     let kept = code.unicodeScalars.filter { scalar in
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+        scalar.isASCII
+            && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
     }
     return String(String.UnicodeScalarView(kept.prefix(64)))
 }

@@ -37,12 +37,15 @@ public struct InstanceMetadataProvider: CredentialProvider {
                 throw IdentityError(
                     .misconfigured, provider: name, "the instance has no IAM role attached (no instance profile)")
             }
-            let body = try await call("GET", "/latest/meta-data/iam/security-credentials/\(role)", headers: sessionHeader)
+            let body = try await call(
+                "GET", "/latest/meta-data/iam/security-credentials/\(role)", headers: sessionHeader)
             return try CredentialsDocument.credentials(from: body, provider: name)
         }
     }
 
-    private func call(_ method: String, _ path: String, headers: [(name: String, value: String)])
+    private func call(
+        _ method: String, _ path: String, headers: [(name: String, value: String)]
+    )
         async throws(IdentityError) -> [UInt8]
     {
         let request = HTTPRequest(

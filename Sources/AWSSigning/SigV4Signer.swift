@@ -147,7 +147,9 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Task 3: the signing key, derived from the secret by four chained HMACs.
-    public static func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String)
+    public static func signingKey(
+        secretAccessKey: String, dateStamp: String, region: String, service: String
+    )
         -> [UInt8]
     {
         let kDate = HMACSHA256.authenticate(dateStamp, key: Array("AWS4\(secretAccessKey)".utf8))

@@ -58,7 +58,9 @@ public struct CodePipelineClient: Sendable {
     }
 
     /// Fetches a third-party action job with its client token.
-    public func getThirdPartyJobDetails(_ jobId: JobID, clientToken: ClientToken) async throws(CodePipelineError)
+    public func getThirdPartyJobDetails(
+        _ jobId: JobID, clientToken: ClientToken
+    ) async throws(CodePipelineError)
         -> JobDetails
     {
         let body = try Self.json(["jobId": jobId.value, "clientToken": clientToken.value])
@@ -75,7 +77,9 @@ public struct CodePipelineClient: Sendable {
 
     // MARK: - The call
 
-    private func call(_ operation: String, body: [UInt8], secrets: [String]) async throws(CodePipelineError)
+    private func call(
+        _ operation: String, body: [UInt8], secrets: [String]
+    ) async throws(CodePipelineError)
         -> JobDetails
     {
         try await retry.run(
@@ -85,7 +89,8 @@ public struct CodePipelineClient: Sendable {
                     "CodePipeline call failed; retrying",
                     metadata: [
                         "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error)",
-                        "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "delay_ms":
+                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ])
             }
         ) { (attempt) throws(CodePipelineError) in
@@ -93,7 +98,9 @@ public struct CodePipelineClient: Sendable {
         }
     }
 
-    private func attemptCall(_ operation: String, body: [UInt8], secrets: [String], attempt: Int)
+    private func attemptCall(
+        _ operation: String, body: [UInt8], secrets: [String], attempt: Int
+    )
         async throws(CodePipelineError) -> JobDetails
     {
         let credentials: Credentials

@@ -11,7 +11,9 @@ public enum CodePipelineEndpoint {
 
     /// Resolves the endpoint.
     /// - Throws: `CodePipelineError.invalidRequest` naming the setting at fault.
-    public static func resolve(flag: String?, environment: [String: String], region: String, fips: Bool)
+    public static func resolve(
+        flag: String?, environment: [String: String], region: String, fips: Bool
+    )
         throws(CodePipelineError) -> EndpointURL
     {
         let candidates: [(String, String?)] = [

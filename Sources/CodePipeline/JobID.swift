@@ -70,7 +70,8 @@ public struct ClientToken: Sendable, CustomStringConvertible, CustomDebugStringC
     public init(_ value: String) throws(CodePipelineError) {
         guard (1...256).contains(value.count), !value.contains("\n"), !value.contains("\r") else {
             throw CodePipelineError(
-                .invalidClientToken, "a client token is 1 to 256 characters on one line (the file's content is not shown)")
+                .invalidClientToken,
+                "a client token is 1 to 256 characters on one line (the file's content is not shown)")
         }
         self.value = value
     }

@@ -74,7 +74,9 @@ enum UpstreamError {
         for secret in secrets where !secret.isEmpty {
             cleaned = cleaned.replacing(secret, with: "(redacted)")
         }
-        let printable = cleaned.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : " " }
+        let printable = cleaned.unicodeScalars.map {
+            $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : " "
+        }
         let shortened = String(printable.prefix(300))
         return shortened.count < printable.count ? shortened + "…" : shortened
     }

@@ -75,7 +75,8 @@ final class CurlEasyHandle: @unchecked Sendable {
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
         try check(cjc_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
         try check(cjc_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
-        try check(cjc_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
+        try check(
+            cjc_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
         try check(cjc_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
 
         let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }

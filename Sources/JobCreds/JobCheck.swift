@@ -51,7 +51,8 @@ public enum JobCheck {
         if let key = details.encryptionKey {
             print(line("encryption", "\(key.type) key \(key.id)"))
         }
-        let expiry = details.artifactCredentials.expiration.map { "expires \(AWSDate.iso8601($0))" }
+        let expiry =
+            details.artifactCredentials.expiration.map { "expires \(AWSDate.iso8601($0))" }
             ?? "no expiry given; assumed short-lived and refreshed"
         print(line("artifact key", "\(details.artifactCredentials.accessKeyId) (\(expiry))"))
         print(line("verdict", "OK: jobcreds can serve this job"))

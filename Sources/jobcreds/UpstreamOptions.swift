@@ -16,7 +16,9 @@ struct UpstreamOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "The CodePipeline endpoint (env JOBCREDS_ENDPOINT_URL, then AWS_ENDPOINT_URL_CODEPIPELINE, AWS_ENDPOINT_URL).")
+        help:
+            "The CodePipeline endpoint (env JOBCREDS_ENDPOINT_URL, then AWS_ENDPOINT_URL_CODEPIPELINE, AWS_ENDPOINT_URL)."
+    )
     var endpointUrl: String?
 
     @Flag(name: .long, help: "Use the FIPS endpoint (env JOBCREDS_FIPS=true).")
@@ -38,9 +40,10 @@ struct UpstreamOptions: ParsableArguments {
 
     /// The CA bundle to add, if any.
     func caBundlePath(environment: [String: String]) -> String? {
-        caBundle ?? EnvironmentOptions(environment)["CA_BUNDLE"] ?? environment["AWS_CA_BUNDLE"].flatMap {
-            $0.isEmpty ? nil : $0
-        }
+        caBundle ?? EnvironmentOptions(environment)["CA_BUNDLE"]
+            ?? environment["AWS_CA_BUNDLE"].flatMap {
+                $0.isEmpty ? nil : $0
+            }
     }
 }
 

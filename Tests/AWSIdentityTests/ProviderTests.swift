@@ -18,7 +18,9 @@ import Testing
         return url
     }
 
-    static func resolve(_ environment: [String: String], transport: any HTTPTransport = unreachable)
+    static func resolve(
+        _ environment: [String: String], transport: any HTTPTransport = unreachable
+    )
         throws -> any CredentialProvider
     {
         try CredentialChain.resolve(
@@ -61,32 +63,33 @@ import Testing
     @Test func profileFromTheCredentialsFileBeatsTheConfigFile() async throws {
         let dir = try Self.temporaryDirectory()
         try """
-            [default]
-            aws_access_key_id = AKIADEFAULT
-            aws_secret_access_key = s1
-            [jobs]
-            aws_access_key_id=AKIAJOBS   ; a comment
-            aws_secret_access_key=s2
-            aws_session_token = t2
-            """.write(to: dir.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
+        [default]
+        aws_access_key_id = AKIADEFAULT
+        aws_secret_access_key = s1
+        [jobs]
+        aws_access_key_id=AKIAJOBS   ; a comment
+        aws_secret_access_key=s2
+        aws_session_token = t2
+        """.write(to: dir.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
         try """
-            [profile jobs]
-            aws_access_key_id = AKIACONFIG
-            aws_secret_access_key = s3
-            [profile other]
-            region = eu-west-1
-            s3 =
-              max_concurrent_requests = 20
-            aws_access_key_id = AKIAOTHER
-            aws_secret_access_key = s4
-            """.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        [profile jobs]
+        aws_access_key_id = AKIACONFIG
+        aws_secret_access_key = s3
+        [profile other]
+        region = eu-west-1
+        s3 =
+          max_concurrent_requests = 20
+        aws_access_key_id = AKIAOTHER
+        aws_secret_access_key = s4
+        """.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         let files = [
             "AWS_SHARED_CREDENTIALS_FILE": dir.appendingPathComponent("credentials").path,
             "AWS_CONFIG_FILE": dir.appendingPathComponent("config").path,
         ]
         let jobs = try Self.resolve(files.merging(["AWS_PROFILE": "jobs"]) { $1 })
         #expect(jobs.name == "profile:jobs")
-        #expect(try await jobs.fetch() == Credentials(accessKeyId: "AKIAJOBS", secretAccessKey: "s2", sessionToken: "t2"))
+        #expect(
+            try await jobs.fetch() == Credentials(accessKeyId: "AKIAJOBS", secretAccessKey: "s2", sessionToken: "t2"))
         let other = try Self.resolve(files.merging(["AWS_PROFILE": "other"]) { $1 })
         #expect(try await other.fetch().accessKeyId == "AKIAOTHER")
         let fallback = try Self.resolve(files)
@@ -154,7 +157,9 @@ import Testing
         let transport = ClosureTransport { _ throws(HTTPTransportError) in
             HTTPResponse(
                 status: 400,
-                body: "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>jwt-\(Self.canary)</Message></Error></ErrorResponse>")
+                body:
+                    "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>jwt-\(Self.canary)</Message></Error></ErrorResponse>"
+            )
         }
         let provider = try Self.resolve(
             ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile.path, "AWS_ROLE_ARN": "arn:aws:iam::1:role/w"],
@@ -226,11 +231,15 @@ import Testing
         (403, "{\"code\": \"AccessDenied\"}", IdentityError.Code.denied),
         (500, "{}", .unreachable),
         (200, "{\"AccessKeyId\": \"A\"}", .malformedResponse),
-        (200, "{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"\(canary)\", \"Expiration\": \"soon\"}", .malformedResponse),
+        (
+            200, "{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"\(canary)\", \"Expiration\": \"soon\"}",
+            .malformedResponse
+        ),
         (200, "<html>\(canary)</html>", .malformedResponse),
     ])
-    func containerErrorsAreTypedWithoutEchoingTheBody(_ status: Int, _ body: String, _ code: IdentityError.Code) async throws
-    {
+    func containerErrorsAreTypedWithoutEchoingTheBody(
+        _ status: Int, _ body: String, _ code: IdentityError.Code
+    ) async throws {
         let transport = ClosureTransport { _ throws(HTTPTransportError) in HTTPResponse(status: status, body: body) }
         let provider = try Self.resolve(
             ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://creds.example/x"], transport: transport)
@@ -255,12 +264,14 @@ import Testing
             case ("GET", "http://imds.test/latest/meta-data/iam/security-credentials/"):
                 return HTTPResponse(status: 200, body: "worker-role\n")
             case ("GET", "http://imds.test/latest/meta-data/iam/security-credentials/worker-role"):
-                return HTTPResponse(status: 200, body: Self.json.replacingOccurrences(of: "{", with: "{\"Code\": \"Success\", "))
+                return HTTPResponse(
+                    status: 200, body: Self.json.replacingOccurrences(of: "{", with: "{\"Code\": \"Success\", "))
             default:
                 return HTTPResponse(status: 404)
             }
         }
-        let provider = try Self.resolve(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://imds.test/"], transport: transport)
+        let provider = try Self.resolve(
+            ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://imds.test/"], transport: transport)
         #expect(provider.name == "instance-metadata")
         let credentials = try await provider.fetch()
         #expect(credentials.accessKeyId == "ASIAEXAMPLE")

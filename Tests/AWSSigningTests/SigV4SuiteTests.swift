@@ -58,7 +58,8 @@ import Testing
         #expect(signed.stringToSign == (try read("sts")), "string to sign")
         #expect(signed.authorization == (try read("authz")), "Authorization header")
         if name == "post-sts-token/post-sts-header-after" {
-            #expect(signed.headers.contains { $0.name == "X-Amz-Security-Token" && $0.value == credentials.sessionToken })
+            #expect(
+                signed.headers.contains { $0.name == "X-Amz-Security-Token" && $0.value == credentials.sessionToken })
         }
     }
 
@@ -66,8 +67,10 @@ import Testing
     /// `.sts` and `.creq` agree with each other and with this signer); the `.authz` is the reference.
     @Test func sessionTokenCaseFollowsAuthzNotTheStaleSreq() throws {
         let dir = Self.suite.appendingPathComponent("get-vanilla-with-session-token")
-        let authz = try String(contentsOf: dir.appendingPathComponent("get-vanilla-with-session-token.authz"), encoding: .utf8)
-        let sreq = try String(contentsOf: dir.appendingPathComponent("get-vanilla-with-session-token.sreq"), encoding: .utf8)
+        let authz = try String(
+            contentsOf: dir.appendingPathComponent("get-vanilla-with-session-token.authz"), encoding: .utf8)
+        let sreq = try String(
+            contentsOf: dir.appendingPathComponent("get-vanilla-with-session-token.sreq"), encoding: .utf8)
         #expect(!sreq.contains(authz))
     }
 

@@ -54,8 +54,9 @@ import Testing
                 body: Array(try Fixtures.text("codepipeline/get-job-details.json").utf8)))
     }
 
-    static func error(_ status: Int, _ type: String, _ message: String = "m") -> Result<HTTPResponse, HTTPTransportError>
-    {
+    static func error(
+        _ status: Int, _ type: String, _ message: String = "m"
+    ) -> Result<HTTPResponse, HTTPTransportError> {
         .success(
             HTTPResponse(
                 status: status, headers: [("x-amzn-RequestId", "req-\(status)")],
@@ -77,7 +78,8 @@ import Testing
         // The Authorization header is what an independent signing of the same request gives.
         let signer = SigV4Signer(
             credentials: Credentials(
-                accessKeyId: "AKIAWORKER", secretAccessKey: Self.workerSecret, sessionToken: "worker-token-\(Self.canary)"),
+                accessKeyId: "AKIAWORKER", secretAccessKey: Self.workerSecret,
+                sessionToken: "worker-token-\(Self.canary)"),
             region: "us-east-1", service: "codepipeline")
         let expected = signer.sign(
             SigV4Signer.Request(
@@ -89,7 +91,9 @@ import Testing
                 ], body: request.body),
             at: Date(timeIntervalSince1970: 1_440_938_160))
         #expect(request.header("Authorization") == expected.authorization)
-        #expect(request.header("Authorization")?.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true)
+        #expect(
+            request.header("Authorization")?.contains(
+                "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true)
         #expect(h.records.all.map(\.requestId) == ["req-ok"])
     }
 
@@ -128,7 +132,10 @@ import Testing
     @Test(arguments: [
         ("JobNotFoundException", CodePipelineError.Code.jobNotFound),
         ("com.amazonaws.codepipeline#InvalidJobException", .invalidJob),
-        ("InvalidClientTokenException:http://internal.amazon.com/coral/com.amazonaws.codepipeline/", .clientTokenRejected),
+        (
+            "InvalidClientTokenException:http://internal.amazon.com/coral/com.amazonaws.codepipeline/",
+            .clientTokenRejected
+        ),
         ("ValidationException", .invalidRequest),
         ("AccessDeniedException", .accessDenied),
         ("UnrecognizedClientException", .accessDenied),
@@ -196,7 +203,9 @@ import Testing
 
     @Test func accessDeniedKeepsAwsExplanationForOperators() async throws {
         let (client, _) = try Self.harness([
-            Self.error(400, "AccessDeniedException", "User: arn:aws:iam::1:user/w is not authorized to perform: codepipeline:GetJobDetails")
+            Self.error(
+                400, "AccessDeniedException",
+                "User: arn:aws:iam::1:user/w is not authorized to perform: codepipeline:GetJobDetails")
         ])
         await #expect {
             _ = try await client.getJobDetails(try JobID(Self.jobId, kind: .custom))

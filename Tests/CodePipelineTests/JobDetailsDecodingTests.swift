@@ -18,13 +18,15 @@ import Testing
         #expect(details.accountId == "123456789012")
         #expect(details.artifactCredentials.accessKeyId == "ASIAFAKEARTIFACT0001")
         #expect(details.artifactCredentials.expiration == nil)
-        #expect(details.inputArtifacts == [
-            Artifact(
-                name: "SourceOutput", revision: "0123456789abcdef0123456789abcdef01234567",
-                bucket: "codepipeline-us-east-1-artifacts", key: "demo/SourceOutput/src.zip")
-        ])
+        #expect(
+            details.inputArtifacts == [
+                Artifact(
+                    name: "SourceOutput", revision: "0123456789abcdef0123456789abcdef01234567",
+                    bucket: "codepipeline-us-east-1-artifacts", key: "demo/SourceOutput/src.zip")
+            ])
         #expect(details.outputArtifacts.first?.uri == "s3://codepipeline-us-east-1-artifacts/demo/BuildOutput/out.zip")
-        #expect(details.encryptionKey == EncryptionKey(id: "arn:aws:kms:us-east-1:123456789012:key/demo-key", type: "KMS"))
+        #expect(
+            details.encryptionKey == EncryptionKey(id: "arn:aws:kms:us-east-1:123456789012:key/demo-key", type: "KMS"))
         #expect(details.pipelineContext?.pipelineName == "demo-pipeline")
         #expect(details.pipelineContext?.stageName == "Build")
         #expect(details.pipelineContext?.actionExecutionId == "11111111-2222-3333-4444-555555555555")
@@ -72,17 +74,30 @@ import Testing
         ("not json \(canary)", "not a job document"),
         ("{\"jobDetails\": [\"\(canary)\"]}", "wrong type at jobDetails"),
         ("{\"jobDetails\": {\"id\": \"x\"}}", "has no data"),
-        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"continuationToken\": \"\(canary)\"}}}", "no complete artifact credentials"),
-        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"\(canary)\"}}}}", "no complete artifact credentials"),
-        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": \"t\"}, \"inputArtifacts\": [{\"name\": \"\(canary)\"}]}}}", "lacks its name or S3 location"),
-        ("{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": 7}}}}", "wrong type at jobDetails.data.artifactCredentials.sessionToken"),
+        (
+            "{\"jobDetails\": {\"id\": \"x\", \"data\": {\"continuationToken\": \"\(canary)\"}}}",
+            "no complete artifact credentials"
+        ),
+        (
+            "{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"\(canary)\"}}}}",
+            "no complete artifact credentials"
+        ),
+        (
+            "{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": \"t\"}, \"inputArtifacts\": [{\"name\": \"\(canary)\"}]}}}",
+            "lacks its name or S3 location"
+        ),
+        (
+            "{\"jobDetails\": {\"id\": \"x\", \"data\": {\"artifactCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", \"sessionToken\": 7}}}}",
+            "wrong type at jobDetails.data.artifactCredentials.sessionToken"
+        ),
     ])
     func malformedAnswersAreRefusedWithoutEchoingThem(_ body: String, _ expected: String) {
         #expect {
             _ = try JobDetails.decode(Array(body.utf8))
         } throws: { error in
             guard let error = error as? CodePipelineError else { return false }
-            return error.code == .malformedResponse && "\(error)".contains(expected) && !"\(error)".contains(Self.canary)
+            return error.code == .malformedResponse && "\(error)".contains(expected)
+                && !"\(error)".contains(Self.canary)
         }
     }
 }

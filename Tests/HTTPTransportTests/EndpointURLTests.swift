@@ -13,7 +13,10 @@ import Testing
         #expect(EndpointURL("http://[::1]:9911/v1")?.hostHeader == "[::1]:9911")
     }
 
-    @Test(arguments: ["ftp://x", "https://", "https://user@host/", "https://host:0", "https://host:70000", "host/path", "https://[::1"])
+    @Test(arguments: [
+        "ftp://x", "https://", "https://user@host/", "https://host:0", "https://host:70000", "host/path",
+        "https://[::1",
+    ])
     func refusesWhatIsNotAnHTTPEndpoint(_ text: String) {
         #expect(EndpointURL(text) == nil)
     }

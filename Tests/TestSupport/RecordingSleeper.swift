@@ -23,7 +23,11 @@ public final class Counter: Sendable {
     private let value = Mutex(0)
     public init() {}
     /// Adds one and returns the new count.
-    @discardableResult public func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    @discardableResult public func next() -> Int {
+        value.withLock {
+            $0 += 1; return $0
+        }
+    }
     /// The count.
     public var count: Int { value.withLock { $0 } }
 }
