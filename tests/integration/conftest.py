@@ -1,0 +1,114 @@
+"""Shared fixtures: the fake AWS endpoints and the jobcreds binary, both real, on loopback."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import fake_aws  # noqa: E402
+
+CANARY = fake_aws.CANARY
+JOB_ID = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
+WORKER = fake_aws.WORKER_KEY
+
+
+class Fake:
+    """A running tests/fake_aws.py and its control API."""
+
+    def __init__(self, info, process):
+        self.https = "https://127.0.0.1:%d" % info["https_port"]
+        self.http = "http://127.0.0.1:%d" % info["http_port"]
+        self.ca_bundle = info["ca_bundle"]
+        self.process = process
+
+    def control(self, path, payload=None):
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.http + path, data=data, method="GET" if data is None else "POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def configure(self, **settings):
+        return self.control("/_control/configure", settings)
+
+    def calls(self):
+        return self.control("/_control/calls")
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    state = tempfile.mkdtemp(prefix="fake-aws-")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", state, "--exit-on-stdin-eof"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    info = json.loads(process.stdout.readline())
+    yield Fake(info, process)
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def fake(fake_server):
+    fake_server.control("/_control/reset", {})
+    fake_server.configure(jobs={JOB_ID: {}})
+    return fake_server
+
+
+@pytest.fixture(scope="session")
+def jobcreds_bin():
+    explicit = os.environ.get("JOBCREDS_BIN")
+    if explicit:
+        return explicit
+    bin_dir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    path = Path(bin_dir) / "jobcreds"
+    assert path.exists(), "build jobcreds first (make test does)"
+    return str(path)
+
+
+@pytest.fixture
+def home(tmp_path):
+    """An empty HOME, so no ~/.aws of the machine leaks into a test."""
+    directory = tmp_path / "home"
+    directory.mkdir()
+    return directory
+
+
+class Run:
+    def __init__(self, completed):
+        self.code = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+        self.all = completed.stdout + completed.stderr
+
+    def __repr__(self):
+        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
+
+
+@pytest.fixture
+def check(jobcreds_bin, fake, home):
+    """Runs `jobcreds check` with a clean environment: only what the test gives, plus the fake's CA."""
+
+    def run(*args, env=None, timeout=60, endpoint=True, ca=True):
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+                       "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1"}
+        if ca:
+            environment["AWS_CA_BUNDLE"] = fake.ca_bundle
+        environment.update(env or {})
+        argv = [jobcreds_bin, "check", *args]
+        if endpoint:
+            argv += ["--endpoint-url", fake.https]
+        return Run(subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=timeout))
+
+    return run
+
+
+@pytest.fixture
+def worker_env():
+    return {"AWS_ACCESS_KEY_ID": WORKER["id"], "AWS_SECRET_ACCESS_KEY": WORKER["secret"]}
