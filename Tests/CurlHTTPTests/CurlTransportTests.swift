@@ -42,7 +42,8 @@ import Testing
     }
 
     @Test func putWithAnEmptyBodyAndGet() async throws {
-        let (_, put) = try await echo(HTTPRequest(method: "PUT", url: "\(fake.http)/_probe/echo", headers: [("A", "b")]))
+        let (_, put) = try await echo(
+            HTTPRequest(method: "PUT", url: "\(fake.http)/_probe/echo", headers: [("A", "b")]))
         #expect(put.method == "PUT" && put.body.isEmpty && put.headers["Content-Length"] == "0")
         let (_, get) = try await echo(HTTPRequest(method: "GET", url: "\(fake.http)/_probe/echo"))
         #expect(get.method == "GET")
