@@ -251,3 +251,20 @@ def test_options_come_from_the_environment(check, fake, worker_env):
     run = check(env=env, endpoint=False)
     assert run.code == 0, run
     assert field(run, "endpoint") == "%s/" % fake.https
+
+
+def test_a_hang_is_cut_by_the_timeout_and_retried(check, fake, worker_env):
+    fake.configure(faults=[{"kind": "hang", "seconds": 12, "count": 1}])
+    run = check("--job-id", JOB_ID, env=worker_env)
+    assert run.code == 0, run
+    assert len(fake.calls()) == 2
+
+
+def test_https_proxy_from_the_environment_is_used(check, fake, worker_env):
+    proxied = dict(worker_env, HTTPS_PROXY="http://127.0.0.1:1")
+    run = check("--job-id", JOB_ID, env=proxied)
+    assert run.code == 7, run
+    assert "proxy" in run.out.lower() or "connect" in run.out.lower()
+    assert fake.calls() == []
+    bypassed = check("--job-id", JOB_ID, env=dict(proxied, NO_PROXY="127.0.0.1"))
+    assert bypassed.code == 0, bypassed
