@@ -42,6 +42,8 @@ let package = Package(
         .target(
             name: "CurlHTTP", dependencies: ["HTTPTransport", "CCurl", "CJobCredsShims"],
             swiftSettings: strictSwift),
+        .target(
+            name: "MicroHTTPServer", dependencies: ["CMicroHTTPD", "CJobCredsShims"], swiftSettings: strictSwift),
         .target(name: "AWSSigning", dependencies: ["CryptoPrimitives"], swiftSettings: strictSwift),
         .target(
             name: "AWSIdentity",
@@ -56,14 +58,14 @@ let package = Package(
         .target(
             name: "JobCreds",
             dependencies: [
-                "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives",
+                "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives", "MicroHTTPServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
         .executableTarget(
             name: "jobcreds",
             dependencies: [
-                "JobCreds", "CodePipeline", "AWSIdentity", "CurlHTTP", "HTTPTransport",
+                "JobCreds", "CodePipeline", "AWSIdentity", "CurlHTTP", "HTTPTransport", "MicroHTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

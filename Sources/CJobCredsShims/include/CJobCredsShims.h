@@ -41,4 +41,10 @@ struct cjc_mhd_config {
 struct MHD_Daemon *cjc_mhd_start(const struct cjc_mhd_config *config, MHD_AccessHandlerCallback handler,
                                  void *handler_context);
 
+/// The client's socket address (MHD_get_connection_info, MHD_CONNECTION_INFO_CLIENT_ADDRESS).
+const struct sockaddr *cjc_mhd_client_address(struct MHD_Connection *connection);
+
+/// The port the daemon is bound to (MHD_get_daemon_info, MHD_DAEMON_INFO_BIND_PORT); 0 if unknown.
+uint16_t cjc_mhd_bound_port(struct MHD_Daemon *daemon);
+
 #endif

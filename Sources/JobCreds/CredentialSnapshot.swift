@@ -1,0 +1,87 @@
+import AWSSigning
+import CodePipeline
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// One fetched job, with its answers rendered once, so a request costs a lookup and a copy.
+public struct CredentialSnapshot: Sendable {
+    /// The allowlisted job details.
+    public let details: JobDetails
+    /// When CodePipeline answered.
+    public let fetchedAt: Date
+    /// When the artifact credentials stop working: `expirationTime` if CodePipeline gave one,
+    /// else `fetchedAt` plus the assumed lifetime.
+    public let expiresAt: Date
+    /// The `/v1/credentials` body, in the container-credentials format.
+    public let credentialsBody: [UInt8]
+    /// The `/v1/artifacts` body.
+    public let artifactsBody: [UInt8]
+
+    /// Renders `details` fetched at `fetchedAt`.
+    public init(details: JobDetails, fetchedAt: Date, assumedLifetime: Duration) {
+        self.details = details
+        self.fetchedAt = fetchedAt
+        expiresAt =
+            details.artifactCredentials.expiration
+            ?? fetchedAt.addingTimeInterval(TimeInterval(assumedLifetime.components.seconds))
+        credentialsBody = Self.renderCredentials(details, expiresAt: expiresAt)
+        artifactsBody = Self.renderArtifacts(details)
+    }
+
+    /// `{"AccessKeyId","SecretAccessKey","Token","Expiration","AccountId"?}`: what every SDK's
+    /// container provider reads. No `Code` field (the Rust SDK treats one other than `Success` as
+    /// an error); `Expiration` in UTC with a `Z`.
+    static func renderCredentials(_ details: JobDetails, expiresAt: Date) -> [UInt8] {
+        let credentials = details.artifactCredentials
+        return Array(
+            JSONText.object([
+                ("AccessKeyId", JSONText.quote(credentials.accessKeyId)),
+                ("SecretAccessKey", JSONText.quote(credentials.secretAccessKey)),
+                ("Token", JSONText.quote(credentials.sessionToken ?? "")),
+                ("Expiration", JSONText.quote(AWSDate.iso8601(expiresAt))),
+                ("AccountId", details.accountId.map(JSONText.quote)),
+            ]).utf8)
+    }
+
+    /// The job's artifact locations, encryption key and pipeline context; nothing secret.
+    static func renderArtifacts(_ details: JobDetails) -> [UInt8] {
+        func artifacts(_ list: [Artifact]) -> String {
+            "["
+                + list.map { artifact in
+                    JSONText.object([
+                        ("name", JSONText.quote(artifact.name)),
+                        ("revision", artifact.revision.map(JSONText.quote)),
+                        ("bucket", JSONText.quote(artifact.bucket)),
+                        ("key", JSONText.quote(artifact.key)),
+                        ("uri", JSONText.quote(artifact.uri)),
+                    ])
+                }.joined(separator: ",") + "]"
+        }
+        let context = details.pipelineContext.map { context in
+            JSONText.object([
+                ("pipelineName", context.pipelineName.map(JSONText.quote)),
+                ("stageName", context.stageName.map(JSONText.quote)),
+                ("actionName", context.actionName.map(JSONText.quote)),
+                ("actionExecutionId", context.actionExecutionId.map(JSONText.quote)),
+                ("pipelineExecutionId", context.pipelineExecutionId.map(JSONText.quote)),
+                ("pipelineArn", context.pipelineArn.map(JSONText.quote)),
+            ])
+        }
+        let key = details.encryptionKey.map { key in
+            JSONText.object([("id", JSONText.quote(key.id)), ("type", JSONText.quote(key.type))])
+        }
+        return Array(
+            JSONText.object([
+                ("jobId", JSONText.quote(details.jobId)),
+                ("accountId", details.accountId.map(JSONText.quote)),
+                ("inputArtifacts", artifacts(details.inputArtifacts)),
+                ("outputArtifacts", artifacts(details.outputArtifacts)),
+                ("encryptionKey", key),
+                ("pipelineContext", context),
+            ]).utf8)
+    }
+}

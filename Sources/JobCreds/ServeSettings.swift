@@ -1,0 +1,33 @@
+import Glibc
+
+/// Everything `jobcreds serve` is told.
+public struct ServeSettings: Sendable {
+    /// Which job, region, endpoint.
+    public var upstream: UpstreamSettings
+    /// Where to listen.
+    public var listen: ListenAddress
+    /// The token file tools read.
+    public var tokenFile: String
+    /// The mode a created token file gets.
+    public var tokenFileMode: mode_t
+    /// The audit log path, `-` for standard output.
+    public var auditLog: String
+    /// How long artifact credentials are assumed valid when CodePipeline gives no expiry.
+    public var credentialLifetime: Duration
+    /// Threads answering requests.
+    public var threads: Int
+
+    /// Creates settings.
+    public init(
+        upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String, tokenFileMode: mode_t = 0o600,
+        auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = 2
+    ) {
+        self.upstream = upstream
+        self.listen = listen
+        self.tokenFile = tokenFile
+        self.tokenFileMode = tokenFileMode
+        self.auditLog = auditLog
+        self.credentialLifetime = credentialLifetime
+        self.threads = threads
+    }
+}

@@ -1,0 +1,133 @@
+import AWSIdentity
+import CryptoPrimitives
+import MicroHTTPServer
+import Synchronization
+
+/// Answers the build tools, from memory only:
+///
+/// - `GET /healthz`: 200 while the process serves; no token.
+/// - `GET /readyz`: 200 once credentials are cached, 503 otherwise; no token, no secret.
+/// - `GET /v1/credentials`: the artifact credentials in the container-credentials format.
+/// - `GET /v1/artifacts`: the artifact locations, encryption key and pipeline context.
+///
+/// Any other method is 405; without `Authorization` 401; a wrong token 403 (compared in constant
+/// time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`, and every
+/// request gets one audit line, written before the answer is sent. If that line cannot be written,
+/// credentials are not handed out (503).
+public final class SidecarRouter: ServerHandler {
+    private let cache: CredentialCache
+    private let token: Mutex<[UInt8]>
+    private let audit: AuditLog
+    private let clock: any WallClock
+    private let ids = RequestIDs()
+
+    /// Creates a router.
+    public init(cache: CredentialCache, token: [UInt8], audit: AuditLog, clock: any WallClock) {
+        self.cache = cache
+        self.token = Mutex(token)
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// Replaces the token tools must send (for rotation).
+    public func replaceToken(_ newToken: [UInt8]) {
+        token.withLock { $0 = newToken }
+    }
+
+    public func respond(to request: ServerRequest) -> ServerResponse {
+        let requestId = ids.next()
+        var decision = AuditLog.Decision(
+            requestId: requestId, status: 200, allowed: true, reason: "ok", accessKeyId: nil, expiration: nil)
+        var response = route(request, &decision)
+        decision.status = response.status
+        if !audit.request(request, decision), decision.accessKeyId != nil {
+            response = Self.error(503, "AuditUnavailable", "the audit log cannot be written; nothing is handed out")
+        }
+        response.headers.append(("X-Request-Id", requestId))
+        return response
+    }
+
+    private func route(_ request: ServerRequest, _ decision: inout AuditLog.Decision) -> ServerResponse {
+        func deny(_ status: Int, _ code: String, _ message: String) -> ServerResponse {
+            decision.allowed = false
+            decision.reason = code
+            return Self.error(status, code, message)
+        }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = deny(405, "MethodNotAllowed", "only GET and HEAD are served")
+            response.headers.append(("Allow", "GET, HEAD"))
+            return response
+        }
+        switch request.path {
+        case "/healthz":
+            return Self.json(200, #"{"status":"ok"}"#)
+        case "/readyz":
+            return readiness(&decision)
+        default:
+            break
+        }
+        guard let presented = request.header("Authorization") else {
+            return deny(
+                401, "MissingToken", "send the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in Authorization")
+        }
+        let expected = token.withLock { $0 }
+        guard ConstantTime.equals(Array(presented.utf8), expected) else {
+            return deny(403, "InvalidToken", "the Authorization token is not the one this sidecar serves")
+        }
+        switch request.path {
+        case "/v1/credentials", "/v1/artifacts":
+            switch cache.lookup(at: clock.now) {
+            case .serve(let snapshot):
+                if request.path == "/v1/credentials" {
+                    decision.reason = "credentials"
+                    decision.accessKeyId = snapshot.details.artifactCredentials.accessKeyId
+                    decision.expiration = snapshot.expiresAt
+                    return Self.json(200, snapshot.credentialsBody)
+                }
+                decision.reason = "artifacts"
+                return Self.json(200, snapshot.artifactsBody)
+            case .unavailable(let reason):
+                var response = deny(503, "CredentialsUnavailable", reason)
+                response.headers.append(("Retry-After", "1"))
+                return response
+            case .jobEnded:
+                return deny(410, "JobEnded", "the CodePipeline job has ended; its credentials are no longer served")
+            }
+        default:
+            return deny(404, "NotFound", "no such path; try /v1/credentials or /v1/artifacts")
+        }
+    }
+
+    private func readiness(_ decision: inout AuditLog.Decision) -> ServerResponse {
+        switch cache.lookup(at: clock.now) {
+        case .serve:
+            decision.reason = "ready"
+            return Self.json(200, #"{"status":"ready"}"#)
+        case .unavailable(let reason):
+            decision.reason = "not_ready"
+            return Self.error(503, "NotReady", reason)
+        case .jobEnded:
+            decision.reason = "job_ended"
+            return Self.error(503, "JobEnded", "the CodePipeline job has ended")
+        }
+    }
+
+    // MARK: - Responses
+
+    static let commonHeaders: [(name: String, value: String)] = [
+        ("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+    ]
+
+    static func json(_ status: Int, _ body: [UInt8]) -> ServerResponse {
+        ServerResponse(status: status, headers: commonHeaders, body: body)
+    }
+
+    static func json(_ status: Int, _ body: String) -> ServerResponse {
+        json(status, Array(body.utf8))
+    }
+
+    /// `{"code","message"}`: never shaped like credentials.
+    static func error(_ status: Int, _ code: String, _ message: String) -> ServerResponse {
+        json(status, JSONText.object([("code", JSONText.quote(code)), ("message", JSONText.quote(message))]))
+    }
+}

@@ -1,0 +1,108 @@
+internal import CJobCredsShims
+internal import CMicroHTTPD
+import Glibc
+import Synchronization
+
+/// An HTTP/1.1 server on libmicrohttpd: epoll with a small thread pool, requests handed whole to a
+/// synchronous `ServerHandler`. It knows nothing of AWS.
+///
+/// Thread-safety: `quiesce` and `stop` may be called from any thread; the handler is called
+/// concurrently from the pool's threads.
+public final class MicroHTTPServer: Sendable {
+    /// How the server listens and what it tolerates.
+    public struct Configuration: Sendable {
+        /// A literal IPv4 or IPv6 address to bind (no names: nothing is resolved).
+        public var host: String
+        /// The port; 0 picks a free one (read it back from `port`).
+        public var port: UInt16
+        /// Threads in the epoll pool.
+        public var threads: Int
+        /// The most connections open at once.
+        public var connectionLimit: Int
+        /// The most connections open at once from one client address.
+        public var perClientConnectionLimit: Int
+        /// Seconds a connection may stay idle before it is closed.
+        public var idleTimeoutSeconds: Int
+        /// Bytes each connection may use for its request line, headers and buffers.
+        public var connectionMemoryLimit: Int
+
+        /// Creates a configuration with defaults fit for a loopback sidecar.
+        public init(
+            host: String, port: UInt16, threads: Int = 2, connectionLimit: Int = 512,
+            perClientConnectionLimit: Int = 0, idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024
+        ) {
+            self.host = host
+            self.port = port
+            self.threads = threads
+            self.connectionLimit = connectionLimit
+            self.perClientConnectionLimit = perClientConnectionLimit
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.connectionMemoryLimit = connectionMemoryLimit
+        }
+    }
+
+    private let daemon: Mutex<Daemon?>
+    private let context: HandlerContext
+    /// The bound port.
+    public let port: Int
+
+    /// Binds and starts serving with `handler`.
+    /// - Throws: `ServerError` if the address is not a literal IP or MHD cannot bind it.
+    public init(_ configuration: Configuration, handler: any ServerHandler) throws(ServerError) {
+        let context = HandlerContext(handler: handler)
+        self.context = context
+        let address = try SocketAddress(host: configuration.host, port: configuration.port)
+        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
+        if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
+        let started = address.withSockaddr { sockaddr in
+            var config = cjc_mhd_config(
+                flags: UInt32(flags), address: sockaddr, port: configuration.port,
+                thread_pool_size: UInt32(max(1, configuration.threads)),
+                connection_limit: UInt32(configuration.connectionLimit),
+                per_ip_connection_limit: UInt32(configuration.perClientConnectionLimit),
+                connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
+                connection_memory_limit: configuration.connectionMemoryLimit, completed: nil, completed_context: nil)
+            return cjc_mhd_start(&config, accessHandler, Unmanaged.passUnretained(context).toOpaque())
+        }
+        guard let started else {
+            throw ServerError(
+                "cannot listen on \(address): \(String(cString: strerror(errno))) (is the port in use, or the "
+                    + "address not on this host?)")
+        }
+        port = Int(cjc_mhd_bound_port(started))
+        daemon = Mutex(Daemon(started))
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Stops accepting new connections; open ones are still served.
+    public func quiesce() {
+        daemon.withLock { daemon in
+            if let handle = daemon?.handle { _ = MHD_quiesce_daemon(handle) }
+        }
+    }
+
+    /// Stops the server: waits for the pool's threads to finish the requests in hand, then closes
+    /// every connection. Idempotent.
+    public func stop() {
+        let stopping = daemon.withLock { daemon -> Daemon? in
+            defer { daemon = nil }
+            return daemon
+        }
+        if let handle = stopping?.handle { MHD_stop_daemon(handle) }
+    }
+}
+
+/// The MHD daemon pointer, owned by `MicroHTTPServer`.
+private struct Daemon: @unchecked Sendable {
+    let handle: OpaquePointer
+    init(_ handle: OpaquePointer) { self.handle = handle }
+}
+
+/// What the C callback reaches through its context pointer; lives as long as the server.
+final class HandlerContext: Sendable {
+    let handler: any ServerHandler
+    init(handler: any ServerHandler) { self.handler = handler }
+}

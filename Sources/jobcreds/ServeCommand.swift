@@ -1,0 +1,112 @@
+import ArgumentParser
+import CurlHTTP
+import Dispatch
+import Glibc
+import JobCreds
+import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `jobcreds serve`: the sidecar.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the job's artifact credentials, and nothing else, on loopback to the build next to it.",
+        discussion: """
+            Give the build container AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:9911/v1/credentials \
+            and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<--token-file>. Every option can also be set as \
+            JOBCREDS_<OPTION> (e.g. JOBCREDS_JOB_ID); the flag wins.
+            """)
+
+    @OptionGroup var upstream: UpstreamOptions
+
+    @Option(help: "The address to listen on (env JOBCREDS_LISTEN; default 127.0.0.1:9911).")
+    var listen: String?
+
+    @Option(help: "The token file tools send from; created with a fresh token if missing (env JOBCREDS_TOKEN_FILE).")
+    var tokenFile: String?
+
+    @Option(help: "The mode of a created token file (env JOBCREDS_TOKEN_FILE_MODE; default 0600).")
+    var tokenFileMode: String?
+
+    @Option(help: "The audit log file, - for stdout (env JOBCREDS_AUDIT_LOG; default -).")
+    var auditLog: String?
+
+    @Option(
+        help:
+            "Assumed credential lifetime when CodePipeline gives none (env JOBCREDS_CREDENTIAL_LIFETIME; default 15m).")
+    var credentialLifetime: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Logging.bootstrapped(environment: environment)
+        let env = EnvironmentOptions(environment)
+        let settings: ServeSettings
+        do {
+            guard let tokenFile = tokenFile ?? env["TOKEN_FILE"] else {
+                throw JobCredsError(
+                    .usage, "missing --token-file (or JOBCREDS_TOKEN_FILE): where the token tools send lives")
+            }
+            settings = ServeSettings(
+                upstream: try upstream.settings(environment: environment),
+                listen: try ListenAddress(listen ?? env["LISTEN"] ?? "127.0.0.1:9911"),
+                tokenFile: tokenFile,
+                tokenFileMode: try TokenFile.parseMode(tokenFileMode ?? env["TOKEN_FILE_MODE"] ?? "0600"),
+                auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
+                credentialLifetime: try DurationText.parse(
+                    credentialLifetime ?? env["CREDENTIAL_LIFETIME"] ?? "15m", option: "--credential-lifetime"))
+        } catch let error as JobCredsError {
+            printToStandardError("jobcreds serve: \(error.message)")
+            throw ExitCode(error.code.rawValue)
+        }
+
+        let signals = SignalWaiter([SIGTERM, SIGINT])
+        signal(SIGPIPE, SIG_IGN)
+        let transport = CurlTransport(
+            settings: .init(
+                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
+        let sidecar: Sidecar
+        do {
+            sidecar = try Sidecar(settings, environment: environment, transport: transport, logger: logger)
+        } catch {
+            printToStandardError("jobcreds serve: \(error.message)")
+            throw ExitCode(error.code.rawValue)
+        }
+        let received = await signals.next()
+        await sidecar.stop(reason: received == SIGTERM ? "SIGTERM" : "SIGINT")
+    }
+}
+
+/// Waits for signals with dispatch sources (the signals are ignored first, so they only wake us).
+final class SignalWaiter: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+    private let stream: AsyncStream<Int32>
+    private let continuation: AsyncStream<Int32>.Continuation
+
+    init(_ numbers: [Int32]) {
+        (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        for number in numbers {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [continuation] in continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The next signal received.
+    func next() async -> Int32 {
+        for await number in stream { return number }
+        return SIGTERM
+    }
+}
+
+/// Writes one line to standard error, unbuffered.
+func printToStandardError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
