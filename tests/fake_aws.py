@@ -43,10 +43,10 @@ CANARY = "CANARY-7f3a9c"
 WORKER_KEY = {"id": "AKIAFAKEWORKER000001", "secret": "worker-secret-" + CANARY, "token": None}
 
 
-def job_document(job_id, third_party=False, expiration_ms=None):
+def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="ASIAFAKEARTIFACT0001"):
     """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field."""
     credentials = {
-        "accessKeyId": "ASIAFAKEARTIFACT0001",
+        "accessKeyId": access_key_id,
         "secretAccessKey": "artifact-secret-" + secrets.token_hex(8),
         "sessionToken": "artifact-token-" + secrets.token_hex(16),
     }
@@ -123,6 +123,7 @@ class State:
             self.imds_tokens = set()
             self.credential_lifetime = 3600
             self.max_skew = 300
+            self.minted = 0
 
     def issue_key(self, prefix):
         key_id = prefix + secrets.token_hex(8).upper()
@@ -132,6 +133,16 @@ class State:
         with self.lock:
             self.keys[key_id] = {"secret": secret, "token": token}
         return key_id, secret, token, expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def mint(self, job_id, options):
+        """A fresh job document for `job_id`; its artifact key becomes a known key (caller holds the lock)."""
+        self.minted += 1
+        key_id = "ASIAFAKEARTIFACT%04d" % (self.minted if options.get("rotate") else 1)
+        document = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"), key_id)
+        credentials = document["jobDetails"]["data"]["artifactCredentials"]
+        self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"]}
+        self.jobs[job_id] = {"options": options, "document": document}
+        return document
 
     def take_fault(self, operation):
         with self.lock:
@@ -235,6 +246,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_control/calls":
             with STATE.lock:
                 return self.reply(200, STATE.calls, "application/json")
+        if self.path == "/_control/jobs":
+            with STATE.lock:
+                return self.reply(200, {job_id: job["document"] for job_id, job in STATE.jobs.items()}, "application/json")
         if self.path.startswith("/latest/meta-data/iam/security-credentials/"):
             return self.imds_credentials()
         if self.path.startswith("/container-credentials"):
@@ -266,12 +280,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.codepipeline(target.split(".", 1)[1], body)
         if b"Action=AssumeRoleWithWebIdentity" in body:
             return self.sts(body)
+        if b"Action=GetCallerIdentity" in body:
+            return self.caller_identity(body)
         self.reply(404, {"code": "NotFound"}, "application/json")
 
     def configure(self, settings):
         with STATE.lock:
             for job_id, options in settings.get("jobs", {}).items():
-                STATE.jobs[job_id] = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"))
+                STATE.mint(job_id, options)
                 if options.get("client_token"):
                     STATE.client_tokens[job_id] = options["client_token"]
             for key_id, key in settings.get("keys", {}).items():
@@ -302,7 +318,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         job_id = request.get("jobId")
         with STATE.lock:
-            document = STATE.jobs.get(job_id)
+            job = STATE.jobs.get(job_id)
+            document = None
+            if job is not None:
+                document = STATE.mint(job_id, job["options"]) if job["options"].get("rotate") else job["document"]
             expected_token = STATE.client_tokens.get(job_id)
         if document is None:
             code = "JobNotFoundException" if operation == "GetJobDetails" else "JobNotFoundException"
@@ -370,6 +389,21 @@ class Handler(BaseHTTPRequestHandler):
         )
         self.reply(200, xml.encode(), "text/xml")
 
+    def caller_identity(self, body):
+        """STS GetCallerIdentity, signed: proves which key a client (the AWS CLI) signed with."""
+        ok, reason, key_id = verify_sigv4(self, body, "sts")
+        with STATE.lock:
+            STATE.calls.append({"operation": "GetCallerIdentity", "signature": reason, "access_key": key_id,
+                                "time": time.time()})
+        if not ok:
+            xml = "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>denied</Message></Error></ErrorResponse>" % reason
+            return self.reply(403, xml.encode(), "text/xml")
+        xml = ("<GetCallerIdentityResponse><GetCallerIdentityResult>"
+               "<Arn>arn:aws:sts::123456789012:assumed-role/codepipeline-artifacts/%s</Arn>"
+               "<UserId>AROAFAKE:%s</UserId><Account>123456789012</Account>"
+               "</GetCallerIdentityResult></GetCallerIdentityResponse>") % (key_id, key_id)
+        self.reply(200, xml.encode(), "text/xml")
+
     # -- container and IMDS -----------------------------------------------------------------
     def container_credentials(self):
         if self.headers.get("Authorization") != STATE.container_token:
@@ -432,7 +466,7 @@ def main():
     os.makedirs(args.state_dir, exist_ok=True)
     ca_cert, cert, key = make_certificates(args.state_dir)
     for job_id in args.job_id:
-        STATE.jobs[job_id] = job_document(job_id)
+        STATE.mint(job_id, {})
 
     https = Server(("127.0.0.1", args.https_port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

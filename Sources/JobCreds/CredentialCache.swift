@@ -9,8 +9,8 @@ import Synchronization
 /// The artifact credentials in memory, and the refresh state around them.
 ///
 /// Requests only read it; only the `Refresher` moves it from state to state. A snapshot is served
-/// while it has more than `stopMargin` left, whatever the state: a failed refresh does not take
-/// valid credentials away, and expired ones are never served.
+/// until its `servableUntil`, whatever the state: a failed refresh does not take valid
+/// credentials away, and expired ones are never served.
 ///
 /// Thread-safety: a `Mutex`; reads are short and never wait on the network.
 public final class CredentialCache: Sendable {
@@ -50,13 +50,9 @@ public final class CredentialCache: Sendable {
     }
 
     private let state = Mutex<State>(.empty)
-    /// How long before expiry credentials stop being served.
-    public let stopMargin: TimeInterval
 
     /// Creates an empty cache.
-    public init(stopMargin: Duration = .seconds(60)) {
-        self.stopMargin = TimeInterval(stopMargin.components.seconds)
-    }
+    public init() {}
 
     /// The current state.
     public var current: State { state.withLock { $0 } }
@@ -68,7 +64,7 @@ public final class CredentialCache: Sendable {
             guard let snapshot = state.snapshot else {
                 return .unavailable(reason: "credentials have not been fetched yet")
             }
-            guard now < snapshot.expiresAt.addingTimeInterval(-stopMargin) else {
+            guard now < snapshot.servableUntil else {
                 return .unavailable(reason: "the cached credentials are about to expire and could not be refreshed")
             }
             return .serve(snapshot)

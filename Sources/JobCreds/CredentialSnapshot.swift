@@ -16,6 +16,10 @@ public struct CredentialSnapshot: Sendable {
     /// When the artifact credentials stop working: `expirationTime` if CodePipeline gave one,
     /// else `fetchedAt` plus the assumed lifetime.
     public let expiresAt: Date
+    /// The last moment the credentials are handed out: a minute before `expiresAt` (a tenth of
+    /// their life for credentials shorter than ten minutes), so no tool gets credentials that
+    /// expire in its hands.
+    public let servableUntil: Date
     /// The `/v1/credentials` body, in the container-credentials format.
     public let credentialsBody: [UInt8]
     /// The `/v1/artifacts` body.
@@ -28,6 +32,7 @@ public struct CredentialSnapshot: Sendable {
         expiresAt =
             details.artifactCredentials.expiration
             ?? fetchedAt.addingTimeInterval(TimeInterval(assumedLifetime.components.seconds))
+        servableUntil = expiresAt.addingTimeInterval(-min(60, max(0, expiresAt.timeIntervalSince(fetchedAt)) / 10))
         credentialsBody = Self.renderCredentials(details, expiresAt: expiresAt)
         artifactsBody = Self.renderArtifacts(details)
     }

@@ -7,8 +7,9 @@ public enum DurationText {
         var number: Int64? = nil
         for character in text {
             if let digit = character.wholeNumberValue, character.isASCII {
-                number = (number ?? 0) * 10 + Int64(digit)
-                guard number! < 10_000_000 else { throw invalid(text, option) }
+                let value = (number ?? 0) * 10 + Int64(digit)
+                guard value < 10_000_000 else { throw invalid(text, option) }
+                number = value
             } else if let value = number, let unit = ["s": Int64(1), "m": 60, "h": 3600][character] {
                 total += value * unit
                 number = nil

@@ -40,6 +40,12 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = portNumber
     }
 
+    /// An address already validated (the bound form of a parsed one).
+    init(unchecked host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
     /// `127.0.0.1:9911` or `[::1]:9911`.
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

@@ -10,14 +10,16 @@
 /// refreshed ones still have less than 10 minutes left. So served credentials must keep more
 /// than `minimumServedLife` (10 minutes plus a margin) whenever upstream allows: the next fetch
 /// is planned at 40-60 % of the slack above that floor, leaving room for retries before the
-/// floor is reached. With the default 15-minute lifetime that is every 1.4-2.1 minutes.
+/// floor is reached. With the default 15-minute lifetime that is every 1.4-2.1 minutes. Shorter
+/// credentials (a short `expirationTime`, or a short `--credential-lifetime`) are fetched again
+/// at 40-60 % of their remaining life.
 public struct RefreshPolicy: Sendable {
     /// How long credentials are assumed valid when CodePipeline gives no expiry.
     public var assumedLifetime: Duration
     /// The life served credentials should keep.
     public var minimumServedLife: TimeInterval = 690
     /// The shortest and longest wait between successful fetches.
-    public var shortestInterval: TimeInterval = 15
+    public var shortestInterval: TimeInterval = 1
     public var longestInterval: TimeInterval = 600
     /// Backoff after failures: base and cap, before jitter.
     public var retryBase: TimeInterval = 1

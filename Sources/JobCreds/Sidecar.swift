@@ -50,6 +50,8 @@ public final class Sidecar: Sendable {
             audit.lifecycle("stop", [("reason", "listen_failed")])
             throw JobCredsError(.usage, "cannot serve on \(settings.listen): \(error)")
         }
+        let bound = ListenAddress(unchecked: settings.listen.host, port: UInt16(server.port))
+        audit.lifecycle("listening", [("address", bound.description)])
         let worker = Refresher(
             fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,
             policy: RefreshPolicy(assumedLifetime: settings.credentialLifetime), clock: clock, audit: audit,
@@ -58,7 +60,7 @@ public final class Sidecar: Sendable {
         self.audit = audit
         self.router = router
         self.cache = cache
-        logger.info("serving", metadata: ["listen": "\(settings.listen.host):\(server.port)"])
+        logger.info("serving", metadata: ["listen": "\(bound)"])
     }
 
     /// Stops accepting, lets the requests in hand finish, stops refreshing, and writes the final

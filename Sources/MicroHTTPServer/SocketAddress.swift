@@ -30,9 +30,14 @@ struct SocketAddress: CustomStringConvertible {
 
     /// Calls `body` with a pointer to the address, valid only during the call.
     func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>) -> Result) -> Result {
-        withUnsafeBytes(of: storage) { bytes in
-            body(bytes.baseAddress!.assumingMemoryBound(to: sockaddr.self))
+        withUnsafePointer(to: storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1, body)
         }
+    }
+
+    /// The text before the first NUL of a C buffer.
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `(address, port)` of a socket address MHD reports.
@@ -43,13 +48,13 @@ struct SocketAddress: CustomStringConvertible {
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                 var ip = v4.pointee.sin_addr
                 inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-                return (String(cString: text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                return (string(text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                 var ip = v6.pointee.sin6_addr
                 inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
-                return (String(cString: text), Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                return (string(text), Int(UInt16(bigEndian: v6.pointee.sin6_port)))
             }
         default:
             return ("unknown", 0)

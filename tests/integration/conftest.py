@@ -112,3 +112,23 @@ def check(jobcreds_bin, fake, home):
 @pytest.fixture
 def worker_env():
     return {"AWS_ACCESS_KEY_ID": WORKER["id"], "AWS_SECRET_ACCESS_KEY": WORKER["secret"]}
+
+
+@pytest.fixture
+def serve(jobcreds_bin, fake, tmp_path):
+    """Starts `jobcreds serve` against the fake; every sidecar started is stopped afterwards."""
+    from sidecar import Sidecar
+
+    started = []
+
+    def start(*args, env=None, wait_ready=True, token_file=None, job_id=JOB_ID):
+        directory = tmp_path / ("sidecar%d" % len(started))
+        directory.mkdir()
+        sidecar = Sidecar(jobcreds_bin, fake, directory, args=("--job-id", job_id, *args), env=env,
+                          wait_ready=wait_ready, token_file=token_file)
+        started.append(sidecar)
+        return sidecar
+
+    yield start
+    for sidecar in started:
+        sidecar.stop()

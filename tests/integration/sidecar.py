@@ -1,0 +1,89 @@
+"""Starts `jobcreds serve` for a test and talks to it over loopback."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+class Sidecar:
+    """A running `jobcreds serve`, its audit log and its token."""
+
+    def __init__(self, binary, fake, tmp_path, args=(), env=None, wait_ready=True, token_file=None):
+        self.audit_path = tmp_path / "audit.log"
+        self.token_path = token_file or (tmp_path / "token")
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                       "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1",
+                       "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https,
+                       "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
+                       "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c"}
+        environment.update(env or {})
+        argv = [binary, "serve", "--listen", "127.0.0.1:0", "--token-file", str(self.token_path),
+                "--audit-log", str(self.audit_path), *args]
+        self.process = subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self.stdout = self.stderr = None
+        self.port = self._wait_for_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        if wait_ready:
+            self.wait_until(lambda: self.get("/readyz")[0] == 200, what="ready")
+
+    def _wait_for_port(self):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            for line in self.audit():
+                if line["event"] == "listening":
+                    return int(line["address"].rsplit(":", 1)[1])
+            if self.process.poll() is not None:
+                raise AssertionError("jobcreds serve exited %d: %s" % (self.process.returncode, self.process.stderr.read()))
+            time.sleep(0.05)
+        raise AssertionError("jobcreds serve did not listen")
+
+    @property
+    def token(self):
+        return self.token_path.read_text()
+
+    def audit(self):
+        if not self.audit_path.exists():
+            return []
+        return [json.loads(line) for line in self.audit_path.read_text().splitlines() if line.strip()]
+
+    def get(self, path, token=True, method="GET", headers=None):
+        request = urllib.request.Request(self.base + path, method=method, headers=dict(headers or {}))
+        if token is True:
+            request.add_header("Authorization", self.token)
+        elif token is not None:
+            request.add_header("Authorization", token)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def get_json(self, path, **kwargs):
+        status, headers, body = self.get(path, **kwargs)
+        return status, headers, json.loads(body) if body else None
+
+    def wait_until(self, condition, timeout=20, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for %s; audit:\n%s" % (what, "\n".join(map(str, self.audit()))))
+
+    def client_env(self):
+        """What a build container gets: the two variables and nothing else."""
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": self.base + "/v1/credentials",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(self.token_path)}
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the sidecar and waits; keeps what it printed in `stdout` and `stderr`."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        if self.stdout is None:
+            self.stdout, self.stderr = self.process.communicate(timeout=15)
+        return self.process.returncode

@@ -1,0 +1,308 @@
+"""`jobcreds serve` end to end: the real server on loopback, the real libcurl client against the
+signature-verifying fake, and botocore's and the AWS CLI's own container-credentials providers as
+clients."""
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import CANARY, JOB_ID
+
+SECRET_MARKERS = (CANARY, "artifact-secret", "artifact-token", "worker-secret", "continuation", "nonce-")
+
+
+def served_document(fake, job_id=JOB_ID):
+    return fake.control("/_control/jobs")[job_id]["jobDetails"]["data"]["artifactCredentials"]
+
+
+# -- the real clients -------------------------------------------------------------------------
+
+def test_botocore_container_provider_gets_exactly_the_artifact_credentials(serve, fake):
+    sidecar = serve()
+    script = ("import botocore.session, json; c = botocore.session.get_session().get_credentials();"
+              "f = c.get_frozen_credentials(); print(json.dumps([c.method, f.access_key, f.secret_key, f.token]))")
+    env = dict(sidecar.client_env(), HOME=str(sidecar.audit_path.parent))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    method, key, secret, token = json.loads(out.stdout)
+    expected = served_document(fake)
+    assert method == "container-role"
+    assert (key, secret, token) == (expected["accessKeyId"], expected["secretAccessKey"], expected["sessionToken"])
+
+
+def test_the_aws_cli_signs_with_the_served_credentials(serve, fake):
+    sidecar = serve()
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    env = dict(sidecar.client_env(), HOME=str(sidecar.audit_path.parent), AWS_CA_BUNDLE=fake.ca_bundle,
+               AWS_DEFAULT_REGION="us-east-1")
+    out = subprocess.run([aws, "sts", "get-caller-identity", "--endpoint-url", fake.https, "--output", "json"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    identity = json.loads(out.stdout)
+    assert identity["Arn"].endswith("/ASIAFAKEARTIFACT0001")
+    call = [c for c in fake.calls() if c["operation"] == "GetCallerIdentity"][-1]
+    assert call["signature"] == "ok" and call["access_key"] == "ASIAFAKEARTIFACT0001"
+
+
+# -- the HTTP interface -----------------------------------------------------------------------
+
+def test_credentials_are_in_the_container_format(serve, fake):
+    sidecar = serve()
+    status, headers, body = sidecar.get_json("/v1/credentials")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Cache-Control"] == "no-store"
+    assert set(body) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration", "AccountId"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["Expiration"])
+    expected = served_document(fake)
+    assert body["SecretAccessKey"] == expected["secretAccessKey"]
+    assert body["AccountId"] == "123456789012"
+
+
+def test_artifacts_name_locations_key_and_context_only(serve):
+    sidecar = serve()
+    status, headers, body = sidecar.get_json("/v1/artifacts")
+    assert status == 200 and headers["Cache-Control"] == "no-store"
+    assert body["jobId"] == JOB_ID
+    assert body["inputArtifacts"][0]["uri"] == "s3://codepipeline-us-east-1-artifacts/demo/SourceOutput/src.zip"
+    assert body["outputArtifacts"][0]["bucket"] == "codepipeline-us-east-1-artifacts"
+    assert body["outputArtifacts"][0]["key"] == "demo/BuildOutput/out.zip"
+    assert body["encryptionKey"] == {"id": "arn:aws:kms:us-east-1:123456789012:key/demo-key", "type": "KMS"}
+    assert body["pipelineContext"]["pipelineName"] == "demo-pipeline"
+    text = json.dumps(body)
+    for marker in SECRET_MARKERS:
+        assert marker not in text
+
+
+@pytest.mark.parametrize("token,method,path,status,code", [
+    (None, "GET", "/v1/credentials", 401, "MissingToken"),
+    ("wrong-token", "GET", "/v1/credentials", 403, "InvalidToken"),
+    ("", "GET", "/v1/credentials", 403, "InvalidToken"),
+    (True, "GET", "/v1/secrets", 404, "NotFound"),
+    (True, "POST", "/v1/credentials", 405, "MethodNotAllowed"),
+    (True, "DELETE", "/v1/credentials", 405, "MethodNotAllowed"),
+    (None, "GET", "/v1/artifacts", 401, "MissingToken"),
+])
+def test_errors_are_json_and_never_look_like_credentials(serve, token, method, path, status, code):
+    sidecar = serve()
+    got, headers, body = sidecar.get_json(path, token=token, method=method)
+    assert got == status
+    assert headers["Content-Type"] == "application/json"
+    assert set(body) == {"code", "message"} and body["code"] == code
+    assert "AccessKeyId" not in json.dumps(body)
+    assert sidecar.get_json("/healthz", token=None)[0] == 200  # still serving
+
+
+def test_head_answers_without_a_body(serve):
+    sidecar = serve()
+    status, headers, body = sidecar.get("/v1/credentials", method="HEAD")
+    assert status == 200 and body == b""
+
+
+def test_health_and_readiness_need_no_token_and_show_no_secret(serve):
+    sidecar = serve()
+    assert sidecar.get_json("/healthz", token=None)[:1] == (200,)
+    status, _, body = sidecar.get_json("/readyz", token=None)
+    assert status == 200 and body == {"status": "ready"}
+
+
+def test_keep_alive_is_kept(serve):
+    sidecar = serve()
+    connection = socket.create_connection(("127.0.0.1", sidecar.port))
+    request = ("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode()
+    connection.sendall(request + request)
+    time.sleep(0.3)
+    data = connection.recv(65536).decode()
+    connection.close()
+    assert data.count("HTTP/1.1 200") == 2
+    assert "Connection: close" not in data
+
+
+# -- start-up -------------------------------------------------------------------------------
+
+def test_not_ready_until_credentials_arrive_and_requests_never_wait(serve, fake):
+    fake.configure(faults=[{"kind": "hang", "seconds": 2, "count": 1}])
+    sidecar = serve(wait_ready=False)
+    started = time.time()
+    status, headers, body = sidecar.get_json("/v1/credentials")
+    assert time.time() - started < 0.5
+    assert status == 503 and body["code"] == "CredentialsUnavailable" and headers["Retry-After"] == "1"
+    assert sidecar.get_json("/readyz", token=None)[0] == 503
+    sidecar.wait_until(lambda: sidecar.get("/readyz", token=None)[0] == 200, what="ready")
+    assert sidecar.get_json("/v1/credentials")[0] == 200
+
+
+def test_a_created_token_file_is_256_bits_without_newline_and_private(serve):
+    sidecar = serve()
+    token = sidecar.token_path.read_bytes()
+    assert re.fullmatch(rb"[0-9a-f]{64}", token)
+    assert stat.S_IMODE(os.stat(sidecar.token_path).st_mode) == 0o600
+
+
+def test_token_file_mode_for_a_shared_group(serve):
+    sidecar = serve("--token-file-mode", "0640")
+    assert stat.S_IMODE(os.stat(sidecar.token_path).st_mode) == 0o640
+
+
+def test_an_existing_token_file_is_used(serve, tmp_path):
+    token = tmp_path / "given-token"
+    token.write_text("operator-chosen-token")
+    sidecar = serve(token_file=token)
+    assert sidecar.get_json("/v1/credentials", token="operator-chosen-token")[0] == 200
+    assert token.read_text() == "operator-chosen-token"
+
+
+@pytest.mark.parametrize("content,why", [("", "is empty"), ("token\n", "line break"), ("to\r\nken", "line break")])
+def test_a_bad_token_file_is_refused_at_start(jobcreds_bin, fake, tmp_path, content, why):
+    token = tmp_path / "token"
+    token.write_text(content)
+    run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(token), "--region",
+                          "us-east-1", "--listen", "127.0.0.1:0", "--audit-log", str(tmp_path / "a.log")],
+                         env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
+                              "AWS_SECRET_ACCESS_KEY": "x"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 64, run
+    assert why in run.stderr
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:9911", "10.1.2.3:9911", "[::]:9911", "169.254.169.254:80",
+                                    "localhost.evil.com:9911", "127.0.0.1", "127.0.0.1:99999"])
+def test_listen_refuses_addresses_sdks_would_not_use(jobcreds_bin, tmp_path, listen):
+    run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(tmp_path / "t"),
+                          "--listen", listen], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                         timeout=30)
+    assert run.returncode == 64, run
+    assert "--listen" in run.stderr
+    assert not (tmp_path / "t").exists()
+
+
+def test_options_from_the_environment(serve, tmp_path):
+    sidecar = serve(env={"JOBCREDS_CREDENTIAL_LIFETIME": "20m"})
+    start = [line for line in sidecar.audit() if line["event"] == "start"][0]
+    assert start["credential_lifetime"] == "20m"
+
+
+# -- refresh, failure, job end ------------------------------------------------------------------
+
+def test_refreshes_in_the_background_and_serves_the_new_credentials(serve, fake):
+    fake.configure(jobs={JOB_ID: {"rotate": True}})
+    sidecar = serve("--credential-lifetime", "4s")
+    first = sidecar.get_json("/v1/credentials")[2]["AccessKeyId"]
+    sidecar.wait_until(lambda: sidecar.get_json("/v1/credentials")[2]["AccessKeyId"] != first, what="rotation")
+    refreshes = [line for line in sidecar.audit() if line["event"] == "refresh"]
+    assert refreshes and refreshes[0]["access_key_id"] != first
+
+
+def test_one_upstream_call_however_many_clients_ask(serve, fake):
+    sidecar = serve()
+    before = len(fake.calls())
+    statuses = []
+
+    def hammer():
+        for _ in range(25):
+            statuses.append(sidecar.get("/v1/credentials")[0])
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 200
+    assert len(fake.calls()) == before
+
+
+def test_a_failing_refresh_keeps_serving_until_expiry_then_recovers(serve, fake):
+    sidecar = serve("--credential-lifetime", "6s")
+    fake.configure(faults=[{"kind": "http500", "count": 10_000}])
+    assert sidecar.get_json("/v1/credentials")[0] == 200
+    sidecar.wait_until(lambda: sidecar.get_json("/v1/credentials")[0] == 503, timeout=15, what="expiry")
+    status, _, body = sidecar.get_json("/v1/credentials")
+    assert body["code"] == "CredentialsUnavailable"
+    assert any(line["event"] == "refresh_failed" for line in sidecar.audit())
+    fake.control("/_control/reset", {})
+    fake.configure(jobs={JOB_ID: {}})
+    sidecar.wait_until(lambda: sidecar.get_json("/v1/credentials")[0] == 200, timeout=60, what="recovery")
+
+
+def test_when_the_job_ends_credentials_stop(serve, fake):
+    sidecar = serve("--credential-lifetime", "4s")
+    fake.configure(faults=[{"kind": "not_found", "count": 10_000}])
+    sidecar.wait_until(lambda: sidecar.get_json("/v1/credentials")[0] == 410, what="job end")
+    status, _, body = sidecar.get_json("/readyz", token=None)
+    assert status == 503 and body["code"] == "JobEnded"
+    assert sidecar.get_json("/healthz", token=None)[0] == 200
+    ended = [line for line in sidecar.audit() if line["event"] == "job_ended"]
+    assert len(ended) == 1 and ended[0]["reason"] == "jobNotFound"
+    calls = len(fake.calls())
+    time.sleep(2)
+    assert len(fake.calls()) == calls  # no more refreshing
+
+
+# -- the audit log --------------------------------------------------------------------------
+
+def test_every_request_is_audited_with_the_fields_and_no_secret(serve, fake):
+    sidecar = serve()
+    sidecar.get("/v1/credentials", headers={"User-Agent": 'aws-cli/1 "quoted" \\ back'})
+    sidecar.get("/v1/credentials", token="wrong")
+    sidecar.get("/v1/credentials", token=None)
+    sidecar.get("/nowhere")
+    sidecar.get("/v1/credentials", method="PUT")
+    lines = sidecar.audit()
+    requests = [line for line in lines if line["event"] == "request"]
+    assert [line["status"] for line in requests[-5:]] == [200, 403, 401, 404, 405]
+    served = requests[-5]
+    assert served["decision"] == "allow" and served["access_key_id"] == "ASIAFAKEARTIFACT0001"
+    assert served["user_agent"] == 'aws-cli/1 "quoted" \\ back'
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", served["time"])
+    for key in ("request_id", "client_addr", "client_port", "method", "path", "reason", "job_id", "expiration"):
+        assert key in served, key
+    assert all(line["decision"] == "deny" for line in requests[-4:])
+    upstream = [line for line in lines if line["event"] == "upstream"]
+    assert upstream and upstream[0]["operation"] == "GetJobDetails" and upstream[0]["aws_request_id"].startswith("req-")
+    text = sidecar.audit_path.read_text()
+    expected = served_document(fake)
+    for secret in (expected["secretAccessKey"], expected["sessionToken"], sidecar.token) + SECRET_MARKERS:
+        assert secret not in text
+    assert len(text.splitlines()) == len(lines)
+
+
+def test_sigterm_stops_gracefully_with_a_final_line(serve):
+    sidecar = serve()
+    assert sidecar.stop(signal.SIGTERM) == 0
+    assert sidecar.audit()[-1]["event"] == "stop"
+    assert sidecar.audit()[-1]["reason"] == "SIGTERM"
+
+
+def test_sigint_stops_gracefully_too(serve):
+    sidecar = serve()
+    assert sidecar.stop(signal.SIGINT) == 0
+    assert sidecar.audit()[-1]["reason"] == "SIGINT"
+
+
+def test_nothing_secret_in_the_operational_log(serve, fake):
+    fake.configure(faults=[{"kind": "http500", "count": 1}])
+    sidecar = serve("--credential-lifetime", "3s", env={"JOBCREDS_LOG_LEVEL": "trace"})
+    body = sidecar.get_json("/v1/credentials")[2]
+    sidecar.wait_until(lambda: any(line["event"] == "refresh" for line in sidecar.audit()), what="a refresh")
+    assert sidecar.stop() == 0
+    assert "serving" in sidecar.stderr and "retrying" in sidecar.stderr  # the log is really on
+    for secret in (body["SecretAccessKey"], body["Token"], sidecar.token) + SECRET_MARKERS:
+        assert secret not in sidecar.stderr and secret not in sidecar.stdout
+
+
+def test_third_party_jobs_are_served(serve, fake, tmp_path):
+    fake.configure(jobs={"partner-job-42": {"third_party": True, "client_token": "client-token-" + CANARY}})
+    token = tmp_path / "client-token"
+    token.write_text("client-token-" + CANARY)
+    sidecar = serve("--client-token-file", str(token), job_id="partner-job-42")
+    assert sidecar.get_json("/v1/credentials")[0] == 200
+    assert fake.calls()[-1]["operation"] == "GetThirdPartyJobDetails"
+    assert CANARY not in sidecar.audit_path.read_text()
