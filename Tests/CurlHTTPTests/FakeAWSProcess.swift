@@ -10,7 +10,7 @@ final class FakeAWSProcess: Sendable {
     let httpsPort: Int
     let httpPort: Int
     let caBundle: String
-    private nonisolated(unsafe) let process: Process
+    private let process: Process
 
     /// Starts the fake with the project's virtual environment's Python (made by `make test`).
     init() throws {
