@@ -75,7 +75,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTPTransport", "AWSSigning", "AWSIdentity", .product(name: "Logging", package: "swift-log"),
+                "HTTPTransport", "AWSSigning", "AWSIdentity", "JobCreds",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
@@ -89,6 +90,13 @@ let package = Package(
         .testTarget(
             name: "CodePipelineTests",
             dependencies: ["CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "JobCredsTests",
+            dependencies: ["JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "MicroHTTPServer", "TestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSwift),

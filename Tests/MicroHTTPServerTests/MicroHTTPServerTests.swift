@@ -1,0 +1,66 @@
+import CurlHTTP
+import Foundation
+import HTTPTransport
+import MicroHTTPServer
+import Synchronization
+import Testing
+
+/// The real server on loopback, with libcurl as the client.
+@Suite struct MicroHTTPServerTests {
+    /// Echoes what it was given, as JSON headers.
+    final class Echo: ServerHandler {
+        let seen = Mutex<[ServerRequest]>([])
+        func respond(to request: ServerRequest) -> ServerResponse {
+            seen.withLock { $0.append(request) }
+            return ServerResponse(
+                status: request.path == "/teapot" ? 418 : 200,
+                headers: [("Content-Type", "text/plain"), ("X-Path", request.path)],
+                body: Array("\(request.method) \(request.path) \(request.bodyLength)".utf8))
+        }
+    }
+
+    let client = CurlTransport()
+
+    @Test func servesOnAPickedPortWithKeepAlive() async throws {
+        let echo = Echo()
+        let server = try MicroHTTPServer(.init(host: "127.0.0.1", port: 0), handler: echo)
+        #expect(server.port > 0)
+        let base = "http://127.0.0.1:\(server.port)"
+        let first = try await client.send(HTTPRequest(method: "GET", url: "\(base)/a", headers: [("X-One", "1")]))
+        #expect(first.status == 200 && String(decoding: first.body, as: UTF8.self) == "GET /a 0")
+        #expect(first.header("X-Path") == "/a" && first.header("Content-Type") == "text/plain")
+        #expect(first.header("Connection")?.lowercased() != "close")
+        let teapot = try await client.send(HTTPRequest(method: "POST", url: "\(base)/teapot", body: Array("xyz".utf8)))
+        #expect(teapot.status == 418 && String(decoding: teapot.body, as: UTF8.self) == "POST /teapot 1")
+        let head = try await client.send(HTTPRequest(method: "HEAD", url: "\(base)/h"))
+        #expect(head.status == 200 && head.body.isEmpty)
+        let requests = echo.seen.withLock { $0 }
+        #expect(requests.count == 3)
+        #expect(requests[0].header("x-one") == "1")
+        #expect(requests[0].clientAddress == "127.0.0.1" && requests[0].clientPort > 0)
+        // The three requests reused one connection.
+        #expect(Set(requests.map(\.clientPort)).count == 1)
+        server.stop()
+        await #expect {
+            _ = try await client.send(HTTPRequest(method: "GET", url: "\(base)/a"))
+        } throws: { ($0 as? HTTPTransportError)?.code == .connectionRefused }
+    }
+
+    @Test func servesIPv6Loopback() async throws {
+        let echo = Echo()
+        let server = try MicroHTTPServer(.init(host: "::1", port: 0), handler: echo)
+        let response = try await client.send(HTTPRequest(method: "GET", url: "http://[::1]:\(server.port)/six"))
+        #expect(response.status == 200)
+        #expect(echo.seen.withLock { $0.first?.clientAddress } == "::1")
+    }
+
+    @Test func refusesNamesAndBusyPorts() throws {
+        #expect(throws: ServerError.self) {
+            _ = try MicroHTTPServer(.init(host: "localhost", port: 0), handler: Echo())
+        }
+        let first = try MicroHTTPServer(.init(host: "127.0.0.1", port: 0), handler: Echo())
+        #expect(throws: ServerError.self) {
+            _ = try MicroHTTPServer(.init(host: "127.0.0.1", port: UInt16(first.port)), handler: Echo())
+        }
+    }
+}

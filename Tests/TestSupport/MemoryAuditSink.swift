@@ -1,0 +1,22 @@
+import JobCreds
+import Synchronization
+
+/// An audit sink that keeps lines in memory, and can be told to fail.
+public final class MemoryAuditSink: AuditSink {
+    private let lines = Mutex<[String]>([])
+    private let failing = Mutex(false)
+
+    public init() {}
+
+    /// Every line written.
+    public var all: [String] { lines.withLock { $0 } }
+
+    /// Makes every later write fail (a full disk).
+    public func fail(_ value: Bool = true) { failing.withLock { $0 = value } }
+
+    public func write(_ line: String) -> Bool {
+        if failing.withLock({ $0 }) { return false }
+        lines.withLock { $0.append(line) }
+        return true
+    }
+}
