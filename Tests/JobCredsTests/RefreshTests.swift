@@ -147,3 +147,35 @@ import Testing
         #expect(String(decoding: body, as: UTF8.self).contains("\"Expiration\":\"\(AWSDate.iso8601(expiry))\""))
     }
 }
+
+/// With the clock injected: whenever the next fetch comes due, the credentials served until then
+/// still have more than 10 minutes left (botocore raises otherwise), across failures too.
+@Suite struct ServedLifeTests {
+    @Test(arguments: [Duration.seconds(900), .seconds(1800), .seconds(3600)])
+    func servedCredentialsKeepMoreThanTenMinutes(_ lifetime: Duration) async {
+        let clock = ManualWallClock()
+        let cache = CredentialCache()
+        let fetches = Counter()
+        let lowest = Mutex(Double.infinity)
+        let refresher = Refresher(
+            fetch: { () throws(CodePipelineError) in
+                // Every third fetch fails once, then the job ends after 40 fetches.
+                let n = fetches.next()
+                if n == 40 { throw CodePipelineError(.jobNotFound, "over") }
+                if n % 3 == 0 { throw CodePipelineError(.unavailable, "HTTP 503") }
+                return Samples.details(keyId: "ASIA\(n)")
+            }, cache: cache, policy: RefreshPolicy(assumedLifetime: lifetime), clock: clock,
+            audit: AuditLog(sink: MemoryAuditSink(), clock: clock, jobId: "job"), logger: Logger(label: "test"),
+            random: { Double.random(in: 0..<1) },
+            sleep: { duration in
+                clock.advance(by: .seconds(Int64((Double(duration.components.seconds) + 0.999).rounded(.down))))
+                if let snapshot = cache.current.snapshot {
+                    let left = snapshot.expiresAt.timeIntervalSince(clock.now)
+                    lowest.withLock { $0 = min($0, left) }
+                }
+            })
+        await refresher.run()
+        #expect(fetches.count == 40)
+        #expect(lowest.withLock { $0 } > 600)
+    }
+}

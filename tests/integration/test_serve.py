@@ -65,6 +65,7 @@ def test_credentials_are_in_the_container_format(serve, fake):
     expected = served_document(fake)
     assert body["SecretAccessKey"] == expected["secretAccessKey"]
     assert body["AccountId"] == "123456789012"
+    assert CANARY not in json.dumps(body)  # configuration, continuation token, unknown keys: none of it
 
 
 def test_artifacts_name_locations_key_and_context_only(serve):
@@ -201,22 +202,29 @@ def test_refreshes_in_the_background_and_serves_the_new_credentials(serve, fake)
     assert refreshes and refreshes[0]["access_key_id"] != first
 
 
-def test_one_upstream_call_however_many_clients_ask(serve, fake):
-    sidecar = serve()
-    before = len(fake.calls())
+def test_200_concurrent_clients_cause_at_most_one_upstream_call(serve, fake):
+    # The first fetch is slow, so the clients arrive both before and after credentials are cached.
+    fake.configure(faults=[{"kind": "hang", "seconds": 1, "count": 1}])
+    sidecar = serve(wait_ready=False)
+    barrier = threading.Barrier(200)
     statuses = []
 
-    def hammer():
-        for _ in range(25):
-            statuses.append(sidecar.get("/v1/credentials")[0])
+    def client():
+        barrier.wait()
+        statuses.append(sidecar.get("/v1/credentials")[0])
+        time.sleep(1.2)
+        statuses.append(sidecar.get("/v1/credentials")[0])
 
-    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    threads = [threading.Thread(target=client) for _ in range(200)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert statuses == [200] * 200
-    assert len(fake.calls()) == before
+    assert len(statuses) == 400
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 200
+    assert len([c for c in fake.calls() if c["operation"] == "GetJobDetails"]) == 1
+    requests = [line for line in sidecar.audit() if line["event"] == "request" and line["path"] == "/v1/credentials"]
+    assert len(requests) == 400
 
 
 def test_a_failing_refresh_keeps_serving_until_expiry_then_recovers(serve, fake):
