@@ -22,7 +22,7 @@ CURLcode cjc_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
 
 struct MHD_Daemon *cjc_mhd_start(const struct cjc_mhd_config *config, MHD_AccessHandlerCallback handler,
                                  void *handler_context) {
-    struct MHD_OptionItem options[9];
+    struct MHD_OptionItem options[10];
     size_t n = 0;
     if (config->address != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)config->address};
@@ -44,6 +44,9 @@ struct MHD_Daemon *cjc_mhd_start(const struct cjc_mhd_config *config, MHD_Access
     if (config->connection_memory_limit > 0) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                                (intptr_t)config->connection_memory_limit, NULL};
+    }
+    if (config->strict_for_client != 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, config->strict_for_client, NULL};
     }
     if (config->completed != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)config->completed,

@@ -16,11 +16,14 @@ public struct ServeSettings: Sendable {
     public var credentialLifetime: Duration
     /// Threads answering requests.
     public var threads: Int
+    /// The request gate's limits.
+    public var gate: GateSettings
 
     /// Creates settings.
     public init(
         upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String, tokenFileMode: mode_t = 0o600,
-        auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = 2
+        auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = 2,
+        gate: GateSettings = GateSettings()
     ) {
         self.upstream = upstream
         self.listen = listen
@@ -29,5 +32,6 @@ public struct ServeSettings: Sendable {
         self.auditLog = auditLog
         self.credentialLifetime = credentialLifetime
         self.threads = threads
+        self.gate = gate
     }
 }

@@ -44,13 +44,19 @@ public final class Sidecar: Sendable {
             ])
         do {
             server = try MicroHTTPServer(
-                .init(host: settings.listen.host, port: settings.listen.port, threads: settings.threads),
+                .init(
+                    host: settings.listen.host, port: settings.listen.port, threads: settings.threads,
+                    connectionLimit: settings.gate.maxConnections,
+                    perClientConnectionLimit: settings.gate.maxConnectionsPerClient,
+                    idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
+                    connectionMemoryLimit: max(32 * 1024, settings.gate.maxHeaderBytes * 4), maxBodyBytes: 0),
                 handler: router)
         } catch {
             audit.lifecycle("stop", [("reason", "listen_failed")])
             throw JobCredsError(.usage, "cannot serve on \(settings.listen): \(error)")
         }
         let bound = ListenAddress(unchecked: settings.listen.host, port: UInt16(server.port))
+        router.install(RequestGate(host: settings.listen.host, port: server.port, settings: settings.gate))
         audit.lifecycle("listening", [("address", bound.description)])
         let worker = Refresher(
             fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,

@@ -10,8 +10,9 @@ import Synchronization
 /// - `GET /v1/credentials`: the artifact credentials in the container-credentials format.
 /// - `GET /v1/artifacts`: the artifact locations, encryption key and pipeline context.
 ///
-/// Any other method is 405; without `Authorization` 401; a wrong token 403 (compared in constant
-/// time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`, and every
+/// Every request first passes the `RequestGate` (Host, proxies and browsers, sizes, body, rate).
+/// Then any other method is 405; without `Authorization` 401; a wrong token 403 (compared in
+/// constant time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`, and every
 /// request gets one audit line, written before the answer is sent. If that line cannot be written,
 /// credentials are not handed out (503).
 public final class SidecarRouter: ServerHandler {
@@ -20,6 +21,7 @@ public final class SidecarRouter: ServerHandler {
     private let audit: AuditLog
     private let clock: any WallClock
     private let ids = RequestIDs()
+    private let gate = Mutex<RequestGate?>(nil)
 
     /// Creates a router.
     public init(cache: CredentialCache, token: [UInt8], audit: AuditLog, clock: any WallClock) {
@@ -27,6 +29,12 @@ public final class SidecarRouter: ServerHandler {
         self.token = Mutex(token)
         self.audit = audit
         self.clock = clock
+    }
+
+    /// Installs the request gate (once the bound port is known). Until then every request is
+    /// refused with 503.
+    public func install(_ newGate: RequestGate) {
+        gate.withLock { $0 = newGate }
     }
 
     /// Replaces the token tools must send (for rotation).
@@ -52,6 +60,14 @@ public final class SidecarRouter: ServerHandler {
             decision.allowed = false
             decision.reason = code
             return Self.error(status, code, message)
+        }
+        guard let gate = gate.withLock({ $0 }) else {
+            return deny(503, "Starting", "the sidecar is starting")
+        }
+        if let denial = gate.check(request) {
+            var response = deny(denial.status, denial.code, denial.message)
+            if let retryAfter = denial.retryAfter { response.headers.append(("Retry-After", String(retryAfter))) }
+            return response
         }
         guard request.method == "GET" || request.method == "HEAD" else {
             var response = deny(405, "MethodNotAllowed", "only GET and HEAD are served")

@@ -4,7 +4,6 @@ import Glibc
 
 /// Markers kept in MHD's per-request `*req_cls` slot; never dereferenced.
 private var headersSeen: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0x1) }
-private var bodySeen: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0x2) }
 
 /// MHD's access handler. MHD calls it at least twice per request: once when the headers are in
 /// (answering then would make MHD 0.9.75 close the connection, losing keep-alive), then with any
@@ -15,30 +14,38 @@ func accessHandler(
     uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> MHD_Result {
     guard let context, let connection, let requestContext, let uploadDataSize else { return MHD_Result.NO }
+    let server = Unmanaged<HandlerContext>.fromOpaque(context).takeUnretainedValue()
+    func answer() -> MHD_Result {
+        let headers = headers(of: connection)
+        let (address, port) = clientAddress(of: connection)
+        let request = ServerRequest(
+            method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
+            version: version.map { String(cString: $0) } ?? "", headers: headers, clientAddress: address,
+            clientPort: port, bodyLength: declaredBodyLength(headers))
+        return queue(server.handler.respond(to: request), on: connection)
+    }
     if requestContext.pointee == nil {
         requestContext.pointee = headersSeen
+        // A body larger than allowed is never read: the handler answers now and MHD closes.
+        let declared = declaredBodyLength(headers(of: connection))
+        if declared < 0 || declared > server.maxBodyBytes { return answer() }
         return MHD_Result.YES
     }
     if uploadDataSize.pointee > 0 {
-        // A body is read and dropped; its size is all a handler learns.
-        let previous = requestContext.pointee == bodySeen ? 1 : 0
-        requestContext.pointee = bodySeen
-        uploadDataSize.pointee = 0
-        _ = previous
+        uploadDataSize.pointee = 0  // an allowed body is read and dropped
         return MHD_Result.YES
     }
-    let handler = Unmanaged<HandlerContext>.fromOpaque(context).takeUnretainedValue().handler
-    let request = ServerRequest(
-        method: method.map { String(cString: $0) } ?? "",
-        path: url.map { String(cString: $0) } ?? "",
-        version: version.map { String(cString: $0) } ?? "",
-        headers: headers(of: connection),
-        clientAddress: "", clientPort: 0,
-        bodyLength: requestContext.pointee == bodySeen ? 1 : 0)
-    var withClient = request
-    (withClient.clientAddress, withClient.clientPort) = clientAddress(of: connection)
-    let response = handler.respond(to: withClient)
-    return queue(response, on: connection)
+    return answer()
+}
+
+/// The body length the request declares: its `Content-Length`, -1 for a chunked or unparsable
+/// one, 0 for none.
+private func declaredBodyLength(_ headers: [(name: String, value: String)]) -> Int {
+    if headers.contains(where: { $0.name.caseInsensitiveEquals("Transfer-Encoding") }) { return -1 }
+    let lengths = headers.filter { $0.name.caseInsensitiveEquals("Content-Length") }.map(\.value)
+    guard let first = lengths.first else { return 0 }
+    guard lengths.allSatisfy({ $0 == first }), let length = Int(first), length >= 0 else { return -1 }
+    return length
 }
 
 /// Sends `response`.

@@ -23,13 +23,20 @@ public final class MicroHTTPServer: Sendable {
         public var perClientConnectionLimit: Int
         /// Seconds a connection may stay idle before it is closed.
         public var idleTimeoutSeconds: Int
-        /// Bytes each connection may use for its request line, headers and buffers.
+        /// Bytes each connection may use for its request line, headers and buffers; MHD itself
+        /// answers 431 past it, without calling the handler.
         public var connectionMemoryLimit: Int
+        /// The largest request body read; a request declaring a larger one (or a chunked one) is
+        /// handed to the handler at once, its answer sent, and the connection closed unread.
+        public var maxBodyBytes: Int
+        /// Reject HTTP/1.1 without `Host`, and spaces in the request target (MHD's strict mode).
+        public var strictParsing: Bool
 
         /// Creates a configuration with defaults fit for a loopback sidecar.
         public init(
             host: String, port: UInt16, threads: Int = 2, connectionLimit: Int = 512,
-            perClientConnectionLimit: Int = 0, idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024
+            perClientConnectionLimit: Int = 0, idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024,
+            maxBodyBytes: Int = 0, strictParsing: Bool = true
         ) {
             self.host = host
             self.port = port
@@ -38,6 +45,8 @@ public final class MicroHTTPServer: Sendable {
             self.perClientConnectionLimit = perClientConnectionLimit
             self.idleTimeoutSeconds = idleTimeoutSeconds
             self.connectionMemoryLimit = connectionMemoryLimit
+            self.maxBodyBytes = maxBodyBytes
+            self.strictParsing = strictParsing
         }
     }
 
@@ -49,7 +58,7 @@ public final class MicroHTTPServer: Sendable {
     /// Binds and starts serving with `handler`.
     /// - Throws: `ServerError` if the address is not a literal IP or MHD cannot bind it.
     public init(_ configuration: Configuration, handler: any ServerHandler) throws(ServerError) {
-        let context = HandlerContext(handler: handler)
+        let context = HandlerContext(handler: handler, maxBodyBytes: configuration.maxBodyBytes)
         self.context = context
         let address = try SocketAddress(host: configuration.host, port: configuration.port)
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
@@ -61,7 +70,8 @@ public final class MicroHTTPServer: Sendable {
                 connection_limit: UInt32(configuration.connectionLimit),
                 per_ip_connection_limit: UInt32(configuration.perClientConnectionLimit),
                 connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
-                connection_memory_limit: configuration.connectionMemoryLimit, completed: nil, completed_context: nil)
+                connection_memory_limit: configuration.connectionMemoryLimit,
+                strict_for_client: configuration.strictParsing ? 1 : 0, completed: nil, completed_context: nil)
             return cjc_mhd_start(&config, accessHandler, Unmanaged.passUnretained(context).toOpaque())
         }
         guard let started else {
@@ -104,5 +114,9 @@ private struct Daemon: @unchecked Sendable {
 /// What the C callback reaches through its context pointer; lives as long as the server.
 final class HandlerContext: Sendable {
     let handler: any ServerHandler
-    init(handler: any ServerHandler) { self.handler = handler }
+    let maxBodyBytes: Int
+    init(handler: any ServerHandler, maxBodyBytes: Int) {
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+    }
 }

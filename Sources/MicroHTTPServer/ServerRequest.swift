@@ -12,7 +12,8 @@ public struct ServerRequest: Sendable {
     public var clientAddress: String
     /// The client's port.
     public var clientPort: Int
-    /// How many body bytes the client sent (they are read and dropped, never handed over).
+    /// The body length the request declares (`Content-Length`); -1 for a chunked body or a
+    /// malformed or conflicting length; 0 for none. Bodies are never handed over.
     public var bodyLength: Int
 
     /// Creates a request (for tests; the server builds its own).

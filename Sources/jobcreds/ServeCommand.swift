@@ -41,6 +41,23 @@ struct ServeCommand: AsyncParsableCommand {
             "Assumed credential lifetime when CodePipeline gives none (env JOBCREDS_CREDENTIAL_LIFETIME; default 15m).")
     var credentialLifetime: String?
 
+    @Option(
+        help: "Requests per second allowed per client address, 0 for no limit (env JOBCREDS_RATE_LIMIT; default 200).")
+    var rateLimit: Double?
+
+    @Option(help: "Requests a client may send at once above the rate (env JOBCREDS_RATE_BURST; default 400).")
+    var rateBurst: Int?
+
+    @Option(help: "The most open connections (env JOBCREDS_MAX_CONNECTIONS; default 256).")
+    var maxConnections: Int?
+
+    @Option(
+        help: "The most open connections per client address (env JOBCREDS_MAX_CONNECTIONS_PER_CLIENT; default 128).")
+    var maxConnectionsPerClient: Int?
+
+    @Option(help: "Close a connection idle this long (env JOBCREDS_IDLE_TIMEOUT; default 10s).")
+    var idleTimeout: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = Logging.bootstrapped(environment: environment)
@@ -51,6 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
                 throw JobCredsError(
                     .usage, "missing --token-file (or JOBCREDS_TOKEN_FILE): where the token tools send lives")
             }
+            var gate = GateSettings()
+            gate.ratePerSecond = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit", default: gate.ratePerSecond)
+            gate.burst = Int(try number(rateBurst.map(Double.init), env["RATE_BURST"], "--rate-burst", default: 400))
+            gate.maxConnections = Int(
+                try number(maxConnections.map(Double.init), env["MAX_CONNECTIONS"], "--max-connections", default: 256))
+            gate.maxConnectionsPerClient = Int(
+                try number(
+                    maxConnectionsPerClient.map(Double.init), env["MAX_CONNECTIONS_PER_CLIENT"],
+                    "--max-connections-per-client", default: 128))
+            gate.idleTimeoutSeconds = Int(
+                try DurationText.parse(idleTimeout ?? env["IDLE_TIMEOUT"] ?? "10s", option: "--idle-timeout")
+                    .components.seconds)
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),
                 listen: try ListenAddress(listen ?? env["LISTEN"] ?? "127.0.0.1:9911"),
@@ -58,7 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
                 tokenFileMode: try TokenFile.parseMode(tokenFileMode ?? env["TOKEN_FILE_MODE"] ?? "0600"),
                 auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
                 credentialLifetime: try DurationText.parse(
-                    credentialLifetime ?? env["CREDENTIAL_LIFETIME"] ?? "15m", option: "--credential-lifetime"))
+                    credentialLifetime ?? env["CREDENTIAL_LIFETIME"] ?? "15m", option: "--credential-lifetime"),
+                gate: gate)
         } catch let error as JobCredsError {
             printToStandardError("jobcreds serve: \(error.message)")
             throw ExitCode(error.code.rawValue)
@@ -79,6 +109,24 @@ struct ServeCommand: AsyncParsableCommand {
         let received = await signals.next()
         await sidecar.stop(reason: received == SIGTERM ? "SIGTERM" : "SIGINT")
     }
+}
+
+/// A non-negative number from a flag, else its environment variable, else `default`.
+private func number(
+    _ flag: Double?, _ environment: String?, _ option: String, default value: Double
+) throws(JobCredsError)
+    -> Double
+{
+    if let flag {
+        guard flag >= 0, flag.isFinite else { throw JobCredsError(.usage, "\(option) must be a number of at least 0") }
+        return flag
+    }
+    guard let environment else { return value }
+    guard let parsed = Double(environment), parsed >= 0, parsed.isFinite else {
+        throw JobCredsError(
+            .usage, "\(option) (from the environment) must be a number of at least 0, not \(environment)")
+    }
+    return parsed
 }
 
 /// Waits for signals with dispatch sources (the signals are ignored first, so they only wake us).

@@ -19,6 +19,7 @@ import Testing
             router = SidecarRouter(
                 cache: cache, token: SidecarRouterTests.token,
                 audit: AuditLog(sink: sink, clock: clock, jobId: "job"), clock: clock)
+            router.install(RequestGate(host: "127.0.0.1", port: 9911, settings: GateSettings()))
         }
 
         func fill() {
@@ -31,7 +32,7 @@ import Testing
         )
             -> (ServerResponse, [String: Any])
         {
-            var headers: [(name: String, value: String)] = []
+            var headers: [(name: String, value: String)] = [("Host", "127.0.0.1:9911")]
             if let token { headers.append(("Authorization", token)) }
             if let userAgent { headers.append(("User-Agent", userAgent)) }
             let response = router.respond(to: ServerRequest(method: method, path: path, headers: headers))

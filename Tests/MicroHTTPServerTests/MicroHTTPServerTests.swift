@@ -30,10 +30,10 @@ import Testing
         #expect(first.status == 200 && String(decoding: first.body, as: UTF8.self) == "GET /a 0")
         #expect(first.header("X-Path") == "/a" && first.header("Content-Type") == "text/plain")
         #expect(first.header("Connection")?.lowercased() != "close")
-        let teapot = try await client.send(HTTPRequest(method: "POST", url: "\(base)/teapot", body: Array("xyz".utf8)))
-        #expect(teapot.status == 418 && String(decoding: teapot.body, as: UTF8.self) == "POST /teapot 1")
         let head = try await client.send(HTTPRequest(method: "HEAD", url: "\(base)/h"))
         #expect(head.status == 200 && head.body.isEmpty)
+        let teapot = try await client.send(HTTPRequest(method: "GET", url: "\(base)/teapot"))
+        #expect(teapot.status == 418)
         let requests = echo.seen.withLock { $0 }
         #expect(requests.count == 3)
         #expect(requests[0].header("x-one") == "1")
@@ -44,6 +44,22 @@ import Testing
         await #expect {
             _ = try await client.send(HTTPRequest(method: "GET", url: "\(base)/a"))
         } throws: { ($0 as? HTTPTransportError)?.code == .connectionRefused }
+    }
+
+    @Test func aBodyOverTheLimitIsAnsweredAtOnceAndNeverRead() async throws {
+        let echo = Echo()
+        let server = try MicroHTTPServer(.init(host: "127.0.0.1", port: 0, maxBodyBytes: 4), handler: echo)
+        let base = "http://127.0.0.1:\(server.port)"
+        let small = try await client.send(HTTPRequest(method: "POST", url: "\(base)/p", body: Array("abc".utf8)))
+        #expect(String(decoding: small.body, as: UTF8.self) == "POST /p 3")
+        let large = try await client.send(
+            HTTPRequest(method: "POST", url: "\(base)/p", body: Array(repeating: 0x41, count: 100_000)))
+        #expect(String(decoding: large.body, as: UTF8.self) == "POST /p 100000")
+        #expect(large.header("Connection")?.lowercased() == "close")
+        let after = try await client.send(HTTPRequest(method: "GET", url: "\(base)/after"))
+        #expect(after.status == 200)
+        let ports = echo.seen.withLock { $0.map(\.clientPort) }
+        #expect(ports[0] == ports[1] && ports[2] != ports[1])
     }
 
     @Test func servesIPv6Loopback() async throws {

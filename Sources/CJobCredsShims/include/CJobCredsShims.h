@@ -34,6 +34,8 @@ struct cjc_mhd_config {
     unsigned int per_ip_connection_limit;
     unsigned int connection_timeout_seconds;
     size_t connection_memory_limit;
+    /// MHD_OPTION_STRICT_FOR_CLIENT: 1 rejects HTTP/1.1 without Host and spaces in the URL.
+    int strict_for_client;
     MHD_RequestCompletedCallback completed;
     void *completed_context;
 };
