@@ -59,6 +59,7 @@ let package = Package(
             name: "JobCreds",
             dependencies: [
                 "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives", "MicroHTTPServer",
+                "CJobCredsShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),

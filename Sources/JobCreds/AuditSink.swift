@@ -35,6 +35,18 @@ public final class FileAuditSink: AuditSink {
         if ownsDescriptor { close(descriptor.withLock { $0 }) }
     }
 
+    /// Reopens the file at its path (after logrotate moved it); standard output stays as it is.
+    /// - Throws: `JobCredsError` if the path cannot be opened; the old file stays in use.
+    public func reopen() throws(JobCredsError) {
+        guard ownsDescriptor else { return }
+        let fresh = try Self.open(path)
+        let old = descriptor.withLock { fd in
+            defer { fd = fresh }
+            return fd
+        }
+        close(old)
+    }
+
     public func write(_ line: String) -> Bool {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))

@@ -1,5 +1,6 @@
 import AWSSigning
 import CodePipeline
+import CryptoPrimitives
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -20,8 +21,8 @@ public struct CredentialSnapshot: Sendable {
     /// their life for credentials shorter than ten minutes), so no tool gets credentials that
     /// expire in its hands.
     public let servableUntil: Date
-    /// The `/v1/credentials` body, in the container-credentials format.
-    public let credentialsBody: [UInt8]
+    /// The `/v1/credentials` body, in the container-credentials format; wiped when released.
+    public let credentialsBody: SecretBytes
     /// The `/v1/artifacts` body.
     public let artifactsBody: [UInt8]
 
@@ -33,7 +34,9 @@ public struct CredentialSnapshot: Sendable {
             details.artifactCredentials.expiration
             ?? fetchedAt.addingTimeInterval(TimeInterval(assumedLifetime.components.seconds))
         servableUntil = expiresAt.addingTimeInterval(-min(60, max(0, expiresAt.timeIntervalSince(fetchedAt)) / 10))
-        credentialsBody = Self.renderCredentials(details, expiresAt: expiresAt)
+        var rendered = Self.renderCredentials(details, expiresAt: expiresAt)
+        credentialsBody = SecretBytes(rendered)
+        rendered.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         artifactsBody = Self.renderArtifacts(details)
     }
 

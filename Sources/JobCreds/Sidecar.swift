@@ -12,6 +12,8 @@ public final class Sidecar: Sendable {
     private let server: MicroHTTPServer
     private let refresher: Task<Void, Never>
     private let audit: AuditLog
+    private let sink: FileAuditSink
+    private let tokenFile: String
     /// The router, for token rotation.
     public let router: SidecarRouter
     /// The cache, for inspection.
@@ -26,6 +28,7 @@ public final class Sidecar: Sendable {
         _ settings: ServeSettings, environment: [String: String], transport: any HTTPTransport,
         clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws(JobCredsError) {
+        try ProcessHygiene.apply()
         let sink = try FileAuditSink(path: settings.auditLog)
         let audit = AuditLog(sink: sink, clock: clock, jobId: settings.upstream.jobId)
         let upstream = try Upstream.resolve(
@@ -64,9 +67,27 @@ public final class Sidecar: Sendable {
             logger: logger)
         refresher = Task { await worker.run() }
         self.audit = audit
+        self.sink = sink
+        self.tokenFile = settings.tokenFile
         self.router = router
         self.cache = cache
         logger.info("serving", metadata: ["listen": "\(bound)"])
+    }
+
+    /// SIGHUP: re-reads the token file (rotation without a restart) and reopens the audit log
+    /// (logrotate). A token file that became invalid is refused and the current token kept.
+    public func reload() {
+        do {
+            try sink.reopen()
+        } catch {
+            audit.lifecycle("reload_failed", [("what", "audit_log"), ("message", error.message)])
+        }
+        do {
+            router.replaceToken(try TokenFile.read(at: tokenFile))
+            audit.lifecycle("reload", [("token_file", tokenFile), ("audit_log", sink.path)])
+        } catch {
+            audit.lifecycle("reload_failed", [("what", "token_file"), ("message", error.message)])
+        }
     }
 
     /// Stops accepting, lets the requests in hand finish, stops refreshing, and writes the final

@@ -17,7 +17,7 @@ import Synchronization
 /// credentials are not handed out (503).
 public final class SidecarRouter: ServerHandler {
     private let cache: CredentialCache
-    private let token: Mutex<[UInt8]>
+    private let token: Mutex<SecretBytes>
     private let audit: AuditLog
     private let clock: any WallClock
     private let ids = RequestIDs()
@@ -26,7 +26,7 @@ public final class SidecarRouter: ServerHandler {
     /// Creates a router.
     public init(cache: CredentialCache, token: [UInt8], audit: AuditLog, clock: any WallClock) {
         self.cache = cache
-        self.token = Mutex(token)
+        self.token = Mutex(SecretBytes(token))
         self.audit = audit
         self.clock = clock
     }
@@ -39,7 +39,7 @@ public final class SidecarRouter: ServerHandler {
 
     /// Replaces the token tools must send (for rotation).
     public func replaceToken(_ newToken: [UInt8]) {
-        token.withLock { $0 = newToken }
+        token.withLock { $0 = SecretBytes(newToken) }  // the old one is wiped as it is released
     }
 
     public func respond(to request: ServerRequest) -> ServerResponse {
@@ -87,7 +87,7 @@ public final class SidecarRouter: ServerHandler {
                 401, "MissingToken", "send the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in Authorization")
         }
         let expected = token.withLock { $0 }
-        guard ConstantTime.equals(Array(presented.utf8), expected) else {
+        guard expected.equals(presented.utf8) else {
             return deny(403, "InvalidToken", "the Authorization token is not the one this sidecar serves")
         }
         switch request.path {
@@ -98,7 +98,7 @@ public final class SidecarRouter: ServerHandler {
                     decision.reason = "credentials"
                     decision.accessKeyId = snapshot.details.artifactCredentials.accessKeyId
                     decision.expiration = snapshot.expiresAt
-                    return Self.json(200, snapshot.credentialsBody)
+                    return Self.json(200, snapshot.credentialsBody.copy())
                 }
                 decision.reason = "artifacts"
                 return Self.json(200, snapshot.artifactsBody)

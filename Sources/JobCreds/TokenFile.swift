@@ -52,6 +52,16 @@ public enum TokenFile {
             throw JobCredsError(.usage, "cannot read the token file \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw JobCredsError(.usage, "cannot stat the token file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o007 == 0 else {
+            throw JobCredsError(
+                .usage,
+                "the token file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                    + "allow the owner and at most a group: chmod 0640 \(path)")
+        }
         var token: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

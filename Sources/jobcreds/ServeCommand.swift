@@ -94,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(error.code.rawValue)
         }
 
-        let signals = SignalWaiter([SIGTERM, SIGINT])
+        let signals = SignalWaiter([SIGTERM, SIGINT, SIGHUP])
         signal(SIGPIPE, SIG_IGN)
         let transport = CurlTransport(
             settings: .init(
@@ -106,7 +106,11 @@ struct ServeCommand: AsyncParsableCommand {
             printToStandardError("jobcreds serve: \(error.message)")
             throw ExitCode(error.code.rawValue)
         }
-        let received = await signals.next()
+        var received = await signals.next()
+        while received == SIGHUP {
+            sidecar.reload()
+            received = await signals.next()
+        }
         await sidecar.stop(reason: received == SIGTERM ? "SIGTERM" : "SIGINT")
     }
 }
@@ -132,11 +136,13 @@ private func number(
 /// Waits for signals with dispatch sources (the signals are ignored first, so they only wake us).
 final class SignalWaiter: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
-    private let stream: AsyncStream<Int32>
+    private var iterator: AsyncStream<Int32>.Iterator
     private let continuation: AsyncStream<Int32>.Continuation
 
     init(_ numbers: [Int32]) {
-        (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        self.continuation = continuation
+        iterator = stream.makeAsyncIterator()
         for number in numbers {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -146,10 +152,9 @@ final class SignalWaiter: @unchecked Sendable {
         }
     }
 
-    /// The next signal received.
+    /// The next signal received. Call from one task at a time.
     func next() async -> Int32 {
-        for await number in stream { return number }
-        return SIGTERM
+        await iterator.next() ?? SIGTERM
     }
 }
 

@@ -144,7 +144,7 @@ import Testing
         #expect(await refresher.refreshOnce() == .stored)
         #expect(cache.current.snapshot?.expiresAt == expiry)
         let body = try #require(cache.current.snapshot?.credentialsBody)
-        #expect(String(decoding: body, as: UTF8.self).contains("\"Expiration\":\"\(AWSDate.iso8601(expiry))\""))
+        #expect(String(decoding: body.copy(), as: UTF8.self).contains("\"Expiration\":\"\(AWSDate.iso8601(expiry))\""))
     }
 }
 

@@ -62,9 +62,21 @@ import Testing
     func refusesBadExistingFiles(_ content: String, _ why: String) throws {
         let path = try directory().appendingPathComponent("token").path
         try content.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         #expect {
             _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
         } throws: { ($0 as? JobCredsError)?.message.contains(why) == true }
+    }
+
+    @Test func refusesATokenFileOthersCanRead() throws {
+        let path = try directory().appendingPathComponent("token").path
+        try "token".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains("readable by others") == true }
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        #expect(try TokenFile.loadOrCreate(at: path, mode: 0o600).token == Array("token".utf8))
     }
 
     @Test func neverFollowsASymlink() throws {

@@ -1,6 +1,7 @@
 """The request gate and the server's limits over real sockets: hostile bytes from the build
 container get a clear refusal, and the sidecar keeps answering good clients."""
 import re
+import signal
 import socket
 import time
 
@@ -161,3 +162,67 @@ def test_pipelined_requests_are_answered_in_order(serve):
                 wait=0.5)
     statuses = [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", reply)]
     assert statuses == [200, 200, 404]
+
+
+# -- process hygiene ----------------------------------------------------------------------------
+
+def test_no_core_dumps_and_not_dumpable(jobcreds_bin, fake, tmp_path):
+    """Run as an unprivileged user: /proc/PID files of a non-dumpable process belong to root."""
+    import os
+    import pwd
+    import subprocess
+    import tempfile
+    from pathlib import Path
+    nobody = pwd.getpwnam("nobody")
+    tmp_path = Path(tempfile.mkdtemp(prefix="jobcreds-nobody-"))  # pytest's own folders are private to root
+    tmp_path.chmod(0o777)
+    os.chmod(os.path.dirname(fake.ca_bundle), 0o755)
+    env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
+           "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c", "AWS_CA_BUNDLE": fake.ca_bundle,
+           "AWS_EC2_METADATA_DISABLED": "true", "HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", jobcreds_bin,
+         "serve", "--job-id", "f4f4ff82-2d11-4b3c-9e2d-0123456789ab", "--region", "us-east-1", "--endpoint-url",
+         fake.https, "--listen", "127.0.0.1:0", "--token-file", str(tmp_path / "token"), "--audit-log",
+         str(tmp_path / "audit.log")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        audit = tmp_path / "audit.log"
+        deadline = time.time() + 20
+        while not (audit.exists() and b'"ready"' in audit.read_bytes()):
+            assert process.poll() is None, process.stderr.read()
+            assert time.time() < deadline, "not ready"
+            time.sleep(0.05)
+        limits = open("/proc/%d/limits" % process.pid).read()
+        core = [line for line in limits.splitlines() if line.startswith("Max core file size")][0].split()
+        assert core[4:6] == ["0", "0"], core
+        assert os.stat("/proc/%d/status" % process.pid).st_uid == 0  # not dumpable
+        assert os.stat("/proc/%d/environ" % process.pid).st_uid == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_sighup_rotates_the_token_and_reopens_the_audit_log(serve):
+    sidecar = serve()
+    old = sidecar.token
+    rotated = sidecar.token_path.with_name("token.new")
+    rotated.write_text("rotated-token")
+    rotated.chmod(0o600)
+    rotated.rename(sidecar.token_path)
+    sidecar.audit_path.rename(sidecar.audit_path.with_name("audit.log.1"))
+    sidecar.process.send_signal(signal.SIGHUP)
+    sidecar.wait_until(lambda: sidecar.audit_path.exists() and any(
+        line["event"] == "reload" for line in sidecar.audit()), what="reload")
+    assert sidecar.get("/v1/credentials", token=old)[0] == 403
+    assert sidecar.get("/v1/credentials", token="rotated-token")[0] == 200
+    assert [line["status"] for line in sidecar.audit() if line["event"] == "request"] == [403, 200]
+
+
+def test_sighup_keeps_the_token_when_the_new_file_is_bad(serve):
+    sidecar = serve()
+    old = sidecar.token
+    sidecar.token_path.write_text("bad\n")
+    sidecar.process.send_signal(signal.SIGHUP)
+    sidecar.wait_until(lambda: any(line["event"] == "reload_failed" for line in sidecar.audit()), what="reload_failed")
+    assert sidecar.get("/v1/credentials", token=old)[0] == 200

@@ -156,15 +156,19 @@ def test_token_file_mode_for_a_shared_group(serve):
 def test_an_existing_token_file_is_used(serve, tmp_path):
     token = tmp_path / "given-token"
     token.write_text("operator-chosen-token")
+    token.chmod(0o600)
     sidecar = serve(token_file=token)
     assert sidecar.get_json("/v1/credentials", token="operator-chosen-token")[0] == 200
     assert token.read_text() == "operator-chosen-token"
 
 
-@pytest.mark.parametrize("content,why", [("", "is empty"), ("token\n", "line break"), ("to\r\nken", "line break")])
-def test_a_bad_token_file_is_refused_at_start(jobcreds_bin, fake, tmp_path, content, why):
+@pytest.mark.parametrize("content,mode,why", [("", 0o600, "is empty"), ("token\n", 0o600, "line break"),
+                                              ("to\r\nken", 0o600, "line break"),
+                                              ("token", 0o644, "readable by others")])
+def test_a_bad_token_file_is_refused_at_start(jobcreds_bin, fake, tmp_path, content, mode, why):
     token = tmp_path / "token"
     token.write_text(content)
+    token.chmod(mode)
     run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(token), "--region",
                           "us-east-1", "--listen", "127.0.0.1:0", "--audit-log", str(tmp_path / "a.log")],
                          env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",

@@ -49,4 +49,11 @@ const struct sockaddr *cjc_mhd_client_address(struct MHD_Connection *connection)
 /// The port the daemon is bound to (MHD_get_daemon_info, MHD_DAEMON_INFO_BIND_PORT); 0 if unknown.
 uint16_t cjc_mhd_bound_port(struct MHD_Daemon *daemon);
 
+// MARK: prctl
+
+/// prctl(PR_SET_DUMPABLE, value).
+int cjc_prctl_set_dumpable(int value);
+/// prctl(PR_GET_DUMPABLE).
+int cjc_prctl_get_dumpable(void);
+
 #endif
