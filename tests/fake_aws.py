@@ -123,6 +123,7 @@ class State:
             self.imds_tokens = set()
             self.credential_lifetime = 3600
             self.max_skew = 300
+            self.clock_offset = 0
             self.minted = 0
 
     def issue_key(self, prefix):
@@ -178,8 +179,9 @@ def verify_sigv4(handler, body, service):
         if handler.headers.get("X-Amz-Security-Token") != key["token"] or "x-amz-security-token" not in signed_headers:
             return False, "UnrecognizedClientException", key_id
     sent = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    if abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds()) > STATE.max_skew:
-        return False, "InvalidSignatureException", key_id  # "Signature expired"
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=STATE.clock_offset)
+    if abs((now - sent).total_seconds()) > STATE.max_skew:
+        return False, "SignatureExpired", key_id
     headers = {}
     for name in signed_headers:
         values = handler.headers.get_all(name) or []
@@ -203,6 +205,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet; the calls log is the record
         pass
+
+    def date_time_string(self, timestamp=None):
+        """The Date header, on the fake's own (possibly skewed) clock."""
+        return super().date_time_string(time.time() + STATE.clock_offset)
 
     # -- plumbing ---------------------------------------------------------------------------
     def body(self):
@@ -293,7 +299,8 @@ class Handler(BaseHTTPRequestHandler):
             for key_id, key in settings.get("keys", {}).items():
                 STATE.keys[key_id] = key
             STATE.faults.extend(settings.get("faults", []))
-            for name in ("web_identity", "container_token", "imds_role", "credential_lifetime", "max_skew"):
+            for name in ("web_identity", "container_token", "imds_role", "credential_lifetime", "max_skew",
+                         "clock_offset"):
                 if name in settings:
                     setattr(STATE, name, settings[name])
         self.reply(200, {"ok": True}, "application/json")
@@ -308,8 +315,11 @@ class Handler(BaseHTTPRequestHandler):
             messages = {
                 "UnrecognizedClientException": "The security token included in the request is invalid.",
                 "InvalidSignatureException": "The request signature we calculated does not match the signature you provided.",
+                "SignatureExpired": "Signature expired: %s is now earlier than the allowed window (5 min.)"
+                                    % self.headers.get("X-Amz-Date", ""),
             }
-            return self.aws_error(403 if reason != "MissingAuthenticationToken" else 400, reason, messages.get(reason, reason))
+            code = "InvalidSignatureException" if reason == "SignatureExpired" else reason
+            return self.aws_error(403 if reason != "MissingAuthenticationToken" else 400, code, messages.get(reason, reason))
         if self.headers.get("Content-Type") != "application/x-amz-json-1.1":
             return self.aws_error(400, "SerializationException", "bad content type")
         request = json.loads(body)
@@ -363,6 +373,17 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "hang":
             time.sleep(fault.get("seconds", 30))
             return False
+        elif kind == "reset_mid_body":
+            body = json.dumps(job_document(request["jobId"])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self.close_connection = True
         elif kind == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             self.connection.close()

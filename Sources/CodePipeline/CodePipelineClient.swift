@@ -26,6 +26,7 @@ public struct CodePipelineClient: Sendable {
     private let timeout: Duration
     private let logger: Logger
     private let observer: @Sendable (UpstreamCall) -> Void
+    private let skew = ClockSkew()
 
     /// Creates a client.
     /// - Parameters:
@@ -117,7 +118,7 @@ public struct CodePipelineClient: Sendable {
                     ("Host", endpoint.hostHeader), ("Content-Type", "application/x-amz-json-1.1"),
                     ("X-Amz-Target", "CodePipeline_20150709.\(operation)"),
                 ], body: body),
-            at: clock.now)
+            at: clock.now.addingTimeInterval(skew.offset))
         let request = HTTPRequest(
             method: "POST", url: endpoint.description,
             headers: signed.headers.filter { $0.name.lowercased() != "host" }, body: body, timeout: timeout)
@@ -140,6 +141,17 @@ public struct CodePipelineClient: Sendable {
         record.requestId = response.header("x-amzn-RequestId")
         do {
             return try Self.interpret(response, secrets: secrets)
+        } catch
+            where error.code == .accessDenied
+            && skew.correct(from: response, upstreamCode: error.upstreamCode, now: clock.now)
+        {
+            record.outcome = CodePipelineError.Code.clockSkew.rawValue
+            logger.warning(
+                "the local clock is off from CodePipeline's; signing with the corrected time",
+                metadata: ["offset_seconds": "\(Int(skew.offset))"])
+            throw CodePipelineError(
+                .clockSkew, "CodePipeline refused the signature for clock skew; corrected by \(Int(skew.offset)) s",
+                upstreamCode: error.upstreamCode, httpStatus: response.status, requestId: record.requestId)
         } catch {
             record.outcome = error.code.rawValue
             var error = error

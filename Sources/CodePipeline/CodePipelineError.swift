@@ -18,6 +18,9 @@ public struct CodePipelineError: Error, Sendable, CustomStringConvertible {
         case clientTokenRejected
         /// The worker identity may not call the operation, or its signature was refused.
         case accessDenied
+        /// The signature was refused for a clock off by minutes; the offset was taken from the
+        /// answer's `Date` and the call is retried.
+        case clockSkew
         /// CodePipeline throttled the calls and the retries ran out.
         case throttled
         /// CodePipeline failed (5xx) and the retries ran out.
@@ -62,7 +65,9 @@ public struct CodePipelineError: Error, Sendable, CustomStringConvertible {
     public var jobEnded: Bool { code == .jobNotFound || code == .invalidJob }
 
     /// Whether the SDKs would retry the call.
-    public var isRetryable: Bool { code == .throttled || code == .unavailable || code == .network }
+    public var isRetryable: Bool {
+        code == .throttled || code == .unavailable || code == .network || code == .clockSkew
+    }
 
     public var description: String {
         var text = "\(code.rawValue): \(message)"

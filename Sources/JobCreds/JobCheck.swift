@@ -72,7 +72,7 @@ public enum JobCheck {
         switch error.code {
         case .invalidJobId, .invalidClientToken, .invalidRequest: .usage
         case .jobNotFound, .invalidJob, .clientTokenRejected: .jobNotFound
-        case .accessDenied: .accessDenied
+        case .accessDenied, .clockSkew: .accessDenied
         case .identity: .identity
         case .throttled, .unavailable, .network, .transport: .unavailable
         case .malformedResponse, .unknown: .failed

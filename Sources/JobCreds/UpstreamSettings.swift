@@ -21,14 +21,20 @@ public struct UpstreamSettings: Sendable {
     public var endpointURL: String?
     /// `--fips`.
     public var fips: Bool
+    /// `--upstream-timeout`: how long one CodePipeline attempt may take.
+    public var timeout: Duration
 
     /// Creates settings.
-    public init(jobId: String, clientTokenFile: String?, region: String?, endpointURL: String?, fips: Bool) {
+    public init(
+        jobId: String, clientTokenFile: String?, region: String?, endpointURL: String?, fips: Bool,
+        timeout: Duration = .seconds(10)
+    ) {
         self.jobId = jobId
         self.clientTokenFile = clientTokenFile
         self.region = region
         self.endpointURL = endpointURL
         self.fips = fips
+        self.timeout = timeout
     }
 }
 
@@ -83,7 +89,7 @@ public struct Upstream: Sendable {
         let identity = RefreshingCredentialProvider(provider, clock: clock, logger: logger)
         let client = CodePipelineClient(
             transport: transport, identity: identity, region: region, endpoint: endpoint, clock: clock, retry: retry,
-            logger: logger, observer: observer)
+            timeout: settings.timeout, logger: logger, observer: observer)
         return Upstream(jobId: jobId, clientToken: clientToken, region: region, identity: identity, client: client)
     }
 

@@ -26,7 +26,13 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = Logging.bootstrapped(environment: environment)
-        let settings = try upstream.settings(environment: environment)
+        let settings: UpstreamSettings
+        do {
+            settings = try upstream.settings(environment: environment)
+        } catch let error as JobCredsError {
+            Swift.print(error.message)
+            throw ExitCode(error.code.rawValue)
+        }
         let transport = CurlTransport(
             settings: .init(caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/0.1.0"))
         do {

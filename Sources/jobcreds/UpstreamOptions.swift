@@ -24,6 +24,10 @@ struct UpstreamOptions: ParsableArguments {
     @Flag(name: .long, help: "Use the FIPS endpoint (env JOBCREDS_FIPS=true).")
     var fips = false
 
+    @Option(
+        name: .long, help: "How long one CodePipeline attempt may take (env JOBCREDS_UPSTREAM_TIMEOUT; default 10s).")
+    var upstreamTimeout: String?
+
     @Option(name: .long, help: "A PEM file of extra CAs to trust (env JOBCREDS_CA_BUNDLE, then AWS_CA_BUNDLE).")
     var caBundle: String?
 
@@ -35,7 +39,9 @@ struct UpstreamOptions: ParsableArguments {
         }
         return UpstreamSettings(
             jobId: jobId, clientTokenFile: clientTokenFile ?? env["CLIENT_TOKEN_FILE"], region: region ?? env["REGION"],
-            endpointURL: endpointUrl ?? env["ENDPOINT_URL"], fips: fips || env.flag("FIPS"))
+            endpointURL: endpointUrl ?? env["ENDPOINT_URL"], fips: fips || env.flag("FIPS"),
+            timeout: try DurationText.parse(
+                upstreamTimeout ?? env["UPSTREAM_TIMEOUT"] ?? "10s", option: "--upstream-timeout"))
     }
 
     /// The CA bundle to add, if any.
