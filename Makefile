@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` (see it work) and `make test`.
-.PHONY: demo test lint build deps
+.PHONY: demo test lint build deps fuzz sanitize loadtest
 
 demo:
 	scripts/demo
@@ -15,3 +15,13 @@ build:
 
 deps:
 	scripts/install-deps
+
+# Longer checks, outside the test command.
+fuzz:
+	scripts/fuzz 300
+
+sanitize:
+	scripts/sanitize
+
+loadtest:
+	scripts/loadtest

@@ -19,7 +19,11 @@ let package = Package(
     name: "jobcreds",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "jobcreds", targets: ["jobcreds"])
+        .executable(name: "jobcreds", targets: ["jobcreds"]),
+        // For Fuzz/, the libFuzzer targets (a package of their own, built with -sanitize=fuzzer).
+        .library(
+            name: "JobCredsCore",
+            targets: ["JobCreds", "CodePipeline", "MicroHTTPServer", "AWSSigning", "AWSIdentity", "CryptoPrimitives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

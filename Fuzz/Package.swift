@@ -1,0 +1,17 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// libFuzzer targets for jobcreds. Built only with `scripts/fuzz` (-sanitize=fuzzer,address);
+/// they have no `main` of their own: libFuzzer provides it.
+let package = Package(
+    name: "jobcreds-fuzz",
+    dependencies: [.package(name: "jobcreds", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzDecoder", dependencies: [.product(name: "JobCredsCore", package: "jobcreds")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "FuzzGate", dependencies: [.product(name: "JobCredsCore", package: "jobcreds")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+    ]
+)

@@ -1,0 +1,64 @@
+import AWSIdentity
+import AWSSigning
+import CodePipeline
+import Foundation
+import JobCreds
+import MicroHTTPServer
+
+/// Feeds arbitrary requests (method, path, headers, body length, all from the input) to the
+/// request gate and router. Every answer must be JSON, every error a JSON error, and the secret
+/// may reach an answer only for an authorised GET of /v1/credentials.
+struct FixedClock: WallClock {
+    let now = Date(timeIntervalSince1970: 1_764_000_000)
+}
+
+final class NullSink: AuditSink {
+    func write(_ line: String) -> Bool { true }
+}
+
+let secret = "FUZZ-SECRET-VALUE"
+let router: SidecarRouter = {
+    let cache = CredentialCache()
+    cache.store(
+        CredentialSnapshot(
+            details: JobDetails(
+                jobId: "job", accountId: "1",
+                artifactCredentials: Credentials(accessKeyId: "ASIA", secretAccessKey: secret, sessionToken: secret),
+                inputArtifacts: [], outputArtifacts: [], encryptionKey: nil, pipelineContext: nil),
+            fetchedAt: FixedClock().now, assumedLifetime: .seconds(900)))
+    let router = SidecarRouter(
+        cache: cache, token: Array("the-token".utf8),
+        audit: AuditLog(sink: NullSink(), clock: FixedClock(), jobId: "job"),
+        clock: FixedClock())
+    var gate = GateSettings()
+    gate.ratePerSecond = 0
+    router.install(RequestGate(host: "127.0.0.1", port: 9911, settings: gate))
+    return router
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let method = lines.isEmpty ? "" : lines.removeFirst()
+    let path = lines.isEmpty ? "" : lines.removeFirst()
+    let headers = lines.map { line -> (name: String, value: String) in
+        let parts = line.split(separator: ":", maxSplits: 1).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+    }
+    let request = ServerRequest(method: method, path: path, headers: headers, bodyLength: size % 3 == 0 ? 0 : size)
+    let response = router.respond(to: request)
+    let body = String(decoding: response.body, as: UTF8.self)
+    precondition((200...599).contains(response.status))
+    precondition(response.headers.contains { $0.name == "Content-Type" && $0.value == "application/json" })
+    if body.contains(secret) {
+        // Only the one allowed request shape gets the secret.
+        precondition(response.status == 200 && path == "/v1/credentials" && (method == "GET" || method == "HEAD"))
+        precondition(request.header("Authorization") == "the-token")
+        precondition(request.headerValues("Host").count == 1 && request.bodyLength == 0)
+    }
+    if response.status >= 400 {
+        precondition(body.hasPrefix("{\"code\":"), "not a JSON error: \(body)")
+    }
+    return 0
+}
