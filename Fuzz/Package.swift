@@ -7,11 +7,12 @@ let package = Package(
     name: "jobcreds-fuzz",
     dependencies: [.package(name: "jobcreds", path: "..")],
     targets: [
+        .target(name: "FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
-            name: "FuzzDecoder", dependencies: [.product(name: "JobCredsCore", package: "jobcreds")],
+            name: "FuzzDecoder", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
-            name: "FuzzGate", dependencies: [.product(name: "JobCredsCore", package: "jobcreds")],
+            name: "FuzzGate", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

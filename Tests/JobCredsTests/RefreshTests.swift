@@ -100,7 +100,7 @@ import Testing
         let refresher = Refresher(
             fetch: { () throws(CodePipelineError) in try script.next() }, cache: cache,
             policy: RefreshPolicy(), clock: clock, audit: AuditLog(sink: sink, clock: clock, jobId: "job"),
-            logger: Logger(label: "test"), random: { 0.5 },
+            logger: CapturedLogs().logger(), random: { 0.5 },
             sleep: { duration in
                 try await sleeps.policy().sleep(duration)
                 clock.advance(by: duration)
@@ -165,7 +165,7 @@ import Testing
                 if n % 3 == 0 { throw CodePipelineError(.unavailable, "HTTP 503") }
                 return Samples.details(keyId: "ASIA\(n)")
             }, cache: cache, policy: RefreshPolicy(assumedLifetime: lifetime), clock: clock,
-            audit: AuditLog(sink: MemoryAuditSink(), clock: clock, jobId: "job"), logger: Logger(label: "test"),
+            audit: AuditLog(sink: MemoryAuditSink(), clock: clock, jobId: "job"), logger: CapturedLogs().logger(),
             random: { Double.random(in: 0..<1) },
             sleep: { duration in
                 clock.advance(by: .seconds(Int64((Double(duration.components.seconds) + 0.999).rounded(.down))))
