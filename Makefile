@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` (see it work) and `make test`.
-.PHONY: demo test lint build deps fuzz sanitize loadtest
+.PHONY: demo test lint build deps fuzz sanitize loadtest bench
 
 demo:
 	scripts/demo
@@ -25,3 +25,6 @@ sanitize:
 
 loadtest:
 	scripts/loadtest
+
+bench:
+	scripts/bench

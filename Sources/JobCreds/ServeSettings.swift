@@ -14,15 +14,18 @@ public struct ServeSettings: Sendable {
     public var auditLog: String
     /// How long artifact credentials are assumed valid when CodePipeline gives no expiry.
     public var credentialLifetime: Duration
-    /// Threads answering requests.
+    /// Threads answering requests (MHD's epoll pool): one per online core, at most 8.
     public var threads: Int
+
+    /// The online cores, 1 to 8.
+    public static var coreCount: Int { min(8, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     /// The request gate's limits.
     public var gate: GateSettings
 
     /// Creates settings.
     public init(
         upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String, tokenFileMode: mode_t = 0o600,
-        auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = 2,
+        auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = ServeSettings.coreCount,
         gate: GateSettings = GateSettings()
     ) {
         self.upstream = upstream
