@@ -12,8 +12,16 @@ public protocol AuditSink: Sendable {
 }
 
 /// Appends audit lines to a file (`O_APPEND`, mode 0640) or to standard output (`-`).
+///
+/// Each line goes out in one `write`; with `O_APPEND` the kernel places every write at the end
+/// of the file whole, so concurrent writers need no lock and lines never interleave. (A short
+/// write, which regular files do not produce short of a full disk, is completed under a lock.)
 public final class FileAuditSink: AuditSink {
-    private let descriptor: Mutex<Int32>
+    private let descriptor: Atomic<Int32>
+    private let partialWrites = Mutex(())
+    /// The descriptor replaced by the last reopen; closed at the next one, so that a writer that
+    /// loaded it just before the swap never writes to a closed (or reused) descriptor.
+    private let retired = Mutex<Int32?>(nil)
     private let ownsDescriptor: Bool
     /// The path, or `-`.
     public let path: String
@@ -23,16 +31,19 @@ public final class FileAuditSink: AuditSink {
     public init(path: String) throws(JobCredsError) {
         self.path = path
         if path == "-" {
-            descriptor = Mutex(STDOUT_FILENO)
+            descriptor = Atomic(STDOUT_FILENO)
             ownsDescriptor = false
         } else {
-            descriptor = Mutex(try Self.open(path))
+            descriptor = Atomic(try Self.open(path))
             ownsDescriptor = true
         }
     }
 
     deinit {
-        if ownsDescriptor { close(descriptor.withLock { $0 }) }
+        if ownsDescriptor {
+            close(descriptor.load(ordering: .acquiring))
+            if let old = retired.withLock({ $0 }) { close(old) }
+        }
     }
 
     /// Reopens the file at its path (after logrotate moved it); standard output stays as it is.
@@ -40,23 +51,30 @@ public final class FileAuditSink: AuditSink {
     public func reopen() throws(JobCredsError) {
         guard ownsDescriptor else { return }
         let fresh = try Self.open(path)
-        let old = descriptor.withLock { fd in
-            defer { fd = fresh }
-            return fd
+        let old = descriptor.exchange(fresh, ordering: .acquiringAndReleasing)
+        retired.withLock { previous in
+            if let previous { close(previous) }
+            previous = old
         }
-        close(old)
     }
 
     public func write(_ line: String) -> Bool {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        return descriptor.withLock { fd in
-            var offset = 0
+        let fd = descriptor.load(ordering: .acquiring)
+        var written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        while written < 0, errno == EINTR {
+            written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        }
+        guard written >= 0 else { return false }
+        guard written < bytes.count else { return true }
+        return partialWrites.withLock { _ in
+            var offset = written
             while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return false }
-                offset += written
+                let more = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if more < 0, errno == EINTR { continue }
+                guard more > 0 else { return false }
+                offset += more
             }
             return true
         }

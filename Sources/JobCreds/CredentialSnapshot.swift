@@ -36,7 +36,7 @@ public struct CredentialSnapshot: Sendable {
         servableUntil = expiresAt.addingTimeInterval(-min(60, max(0, expiresAt.timeIntervalSince(fetchedAt)) / 10))
         var rendered = Self.renderCredentials(details, expiresAt: expiresAt)
         credentialsBody = SecretBytes(rendered)
-        rendered.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        rendered.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
         artifactsBody = Self.renderArtifacts(details)
     }
 
