@@ -15,7 +15,7 @@ public struct CredentialSnapshot: Sendable {
     /// When CodePipeline answered.
     public let fetchedAt: Date
     /// When the artifact credentials stop working: `expirationTime` if CodePipeline gave one,
-    /// else `fetchedAt` plus the assumed lifetime.
+    /// else `fetchedAt` plus the assumed lifetime; rounded down to the second, as served.
     public let expiresAt: Date
     /// The last moment the credentials are handed out: a minute before `expiresAt` (a tenth of
     /// their life for credentials shorter than ten minutes), so no tool gets credentials that
@@ -30,9 +30,11 @@ public struct CredentialSnapshot: Sendable {
     public init(details: JobDetails, fetchedAt: Date, assumedLifetime: Duration) {
         self.details = details
         self.fetchedAt = fetchedAt
-        expiresAt =
+        // Whole seconds, as `Expiration` is written: what is served never claims a later time.
+        let exact =
             details.artifactCredentials.expiration
             ?? fetchedAt.addingTimeInterval(TimeInterval(assumedLifetime.components.seconds))
+        expiresAt = Date(timeIntervalSince1970: exact.timeIntervalSince1970.rounded(.down))
         servableUntil = expiresAt.addingTimeInterval(-min(60, max(0, expiresAt.timeIntervalSince(fetchedAt)) / 10))
         var rendered = Self.renderCredentials(details, expiresAt: expiresAt)
         credentialsBody = SecretBytes(rendered)
