@@ -27,8 +27,12 @@ func accessHandler(
     if requestContext.pointee == nil {
         requestContext.pointee = headersSeen
         // A body larger than allowed is never read: the handler answers now and MHD closes.
-        let declared = declaredBodyLength(headers(of: connection))
-        if declared < 0 || declared > server.maxBodyBytes { return answer() }
+        // (Two lookups here; the full header list is built once, for the answer.)
+        if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return answer() }
+        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") {
+            let declared = Int(String(cString: length)) ?? -1
+            if declared < 0 || declared > server.maxBodyBytes { return answer() }
+        }
         return MHD_Result.YES
     }
     if uploadDataSize.pointee > 0 {
