@@ -138,14 +138,17 @@ http {
         sampler.start()
 
         results = {}  # (level, round) -> (jobcreds, nginx)
+        round_peaks = []
         served = 0
         wall = time.time()
         for round_ in range(args.rounds):
+            mark = len(peak)
             for level in levels:
                 a = wrk("http://127.0.0.1:%d/v1/credentials" % port, level, args.seconds, token)
                 b = wrk("http://127.0.0.1:%d/v1/credentials" % nginx_port, level, args.seconds, token)
                 served += a["requests"]
                 results[(level, round_)] = (a, b)
+            round_peaks.append(max(peak[mark:] or [0]))
         duration = time.time() - wall
         stop.set()
         sampler.join()
@@ -173,8 +176,8 @@ http {
                    statistics.median(results[(l, r)][1]["p99"] for r in range(args.rounds))) for l in levels}
         print("median p99 ms jobcreds vs nginx: " + ", ".join("%d conns %.3f vs %.3f" % (l, *p99[l]) for l in levels))
         errors = sum(a["errors"] + a["non2xx"] for a, _ in results.values())
-        print("jobcreds RSS: %.1f MiB idle, %.1f MiB peak (per round peaks are in the samples)" % (
-            idle_rss / 1024, max(peak) / 1024))
+        print("jobcreds RSS: %.1f MiB idle, %.1f MiB peak; peak per round: %s MiB" % (
+            idle_rss / 1024, max(peak) / 1024, ", ".join("%.1f" % (p / 1024) for p in round_peaks)))
         print("start-up to /readyz = 200: %.1f ms (of which one upstream round trip: %d ms)" % (startup_ms, upstream_ms))
         print("upstream calls during the run: %d over %.0f s (refresh windows: %d refreshes)" % (calls, duration, refreshes))
         print("audit lines %d vs requests served %d (wrk counts completed responses); errors and non-2xx: %d" % (

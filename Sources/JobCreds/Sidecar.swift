@@ -52,7 +52,7 @@ public final class Sidecar: Sendable {
                     connectionLimit: settings.gate.maxConnections,
                     perClientConnectionLimit: settings.gate.maxConnectionsPerClient,
                     idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
-                    connectionMemoryLimit: max(32 * 1024, settings.gate.maxHeaderBytes * 4), maxBodyBytes: 0),
+                    connectionMemoryLimit: max(16 * 1024, settings.gate.maxHeaderBytes * 2), maxBodyBytes: 0),
                 handler: router)
         } catch {
             audit.lifecycle("stop", [("reason", "listen_failed")])
