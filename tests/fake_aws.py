@@ -334,8 +334,7 @@ class Handler(BaseHTTPRequestHandler):
                 document = STATE.mint(job_id, job["options"]) if job["options"].get("rotate") else job["document"]
             expected_token = STATE.client_tokens.get(job_id)
         if document is None:
-            code = "JobNotFoundException" if operation == "GetJobDetails" else "JobNotFoundException"
-            return self.aws_error(400, code, "The job was specified in an invalid format or cannot be found.")
+            return self.aws_error(400, "JobNotFoundException", "The job was specified in an invalid format or cannot be found.")
         if operation == "GetThirdPartyJobDetails":
             if request.get("clientToken") != expected_token:
                 return self.aws_error(400, "InvalidClientTokenException", "The client token was specified in an invalid format")

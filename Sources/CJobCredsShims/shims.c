@@ -70,5 +70,3 @@ uint16_t cjc_mhd_bound_port(struct MHD_Daemon *daemon) {
 }
 
 int cjc_prctl_set_dumpable(int value) { return prctl(PR_SET_DUMPABLE, (unsigned long)value, 0UL, 0UL, 0UL); }
-
-int cjc_prctl_get_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL); }

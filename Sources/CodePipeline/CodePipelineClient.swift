@@ -90,8 +90,7 @@ public struct CodePipelineClient: Sendable {
                     "CodePipeline call failed; retrying",
                     metadata: [
                         "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error)",
-                        "delay_ms":
-                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "delay_ms": "\(delay.wholeMilliseconds)",
                     ])
             }
         ) { (attempt) throws(CodePipelineError) in

@@ -18,10 +18,4 @@ public enum SecureRandom {
         return bytes
     }
 
-    /// A uniformly distributed random double in `0..<1`, for jitter (not for secrets).
-    public static func unitInterval() -> Double {
-        guard let bytes = try? bytes(count: 8) else { return Double.random(in: 0..<1) }
-        let value = bytes.reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
-        return Double(value >> 11) / Double(UInt64(1) << 53)
-    }
 }

@@ -11,8 +11,4 @@ enum CurlGlobal {
         precondition(initialized, "curl_global_init failed")
     }
 
-    /// The libcurl version string, e.g. `libcurl/7.88.1 OpenSSL/3.0.15 ...`.
-    static var version: String {
-        String(cString: curl_version())
-    }
 }

@@ -44,9 +44,6 @@ public final class CurlTransport: HTTPTransport {
         self.settings = settings
     }
 
-    /// The libcurl version in use, for `--version` output.
-    public static var libraryVersion: String { CurlGlobal.version }
-
     public func send(_ request: HTTPRequest) async throws(HTTPTransportError) -> HTTPResponse {
         let result: Result<HTTPResponse, HTTPTransportError> = await withCheckedContinuation { continuation in
             queue.async { [self] in

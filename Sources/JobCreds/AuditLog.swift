@@ -1,6 +1,7 @@
 import AWSIdentity
 import AWSSigning
 import CodePipeline
+import HTTPTransport
 import MicroHTTPServer
 
 #if canImport(FoundationEssentials)
@@ -55,15 +56,13 @@ public struct AuditLog: Sendable {
 
     /// The line for one upstream HTTP attempt.
     public func upstream(_ call: UpstreamCall) {
-        let milliseconds =
-            call.latency.components.seconds * 1000 + call.latency.components.attoseconds / 1_000_000_000_000_000
         write([
             ("event", JSONText.quote("upstream")),
             ("operation", JSONText.quote(call.operation)),
             ("attempt", String(call.attempt)),
             ("outcome", JSONText.quote(call.outcome)),
             ("http_status", call.httpStatus.map(String.init)),
-            ("latency_ms", String(milliseconds)),
+            ("latency_ms", String(call.latency.wholeMilliseconds)),
             ("aws_request_id", call.requestId.map { JSONText.quote(JSONText.truncated($0, to: 128)) }),
         ])
     }

@@ -17,6 +17,4 @@ public enum ProcessHygiene {
         }
     }
 
-    /// Whether the process may dump core or be ptraced by its user (`PR_GET_DUMPABLE`).
-    public static var isDumpable: Bool { cjc_prctl_get_dumpable() != 0 }
 }

@@ -53,7 +53,5 @@ uint16_t cjc_mhd_bound_port(struct MHD_Daemon *daemon);
 
 /// prctl(PR_SET_DUMPABLE, value).
 int cjc_prctl_set_dumpable(int value);
-/// prctl(PR_GET_DUMPABLE).
-int cjc_prctl_get_dumpable(void);
 
 #endif
