@@ -27,7 +27,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // The Prometheus text format and its registry (counters, gauges, histograms) without Foundation.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, as Debian ships them.
@@ -65,6 +67,7 @@ let package = Package(
                 "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives", "MicroHTTPServer",
                 "CJobCredsShims",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSwift),
         .executableTarget(

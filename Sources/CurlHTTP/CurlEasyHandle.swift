@@ -49,6 +49,9 @@ final class CurlEasyHandle: @unchecked Sendable {
         try check(cjc_curl_setopt_ptr(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(cjc_curl_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
         try check(cjc_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
+        if !settings.useProxy {
+            try check(cjc_curl_setopt_ptr(handle, CURLOPT_NOPROXY, "*"), "CURLOPT_NOPROXY")
+        }
         try check(cjc_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
         try check(cjc_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
         try check(cjc_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")

@@ -21,12 +21,15 @@ public final class CurlTransport: HTTPTransport {
         public var maxResponseBytes: Int
         /// The `User-Agent` sent.
         public var userAgent: String?
+        /// Whether the proxy variables apply (false for requests to loopback that must go direct).
+        public var useProxy: Bool
 
         /// Creates settings.
         public init(
             caBundle: String? = nil, systemCAPath: String = "/etc/ssl/certs", maxResponseBytes: Int = 1 << 20,
-            userAgent: String? = nil
+            userAgent: String? = nil, useProxy: Bool = true
         ) {
+            self.useProxy = useProxy
             self.caBundle = caBundle
             self.systemCAPath = systemCAPath
             self.maxResponseBytes = maxResponseBytes

@@ -17,12 +17,14 @@ public struct AuditLog: Sendable {
     private let sink: any AuditSink
     private let clock: any WallClock
     private let jobId: String
+    private let metrics: SidecarMetrics?
 
-    /// Creates a log writing to `sink`.
-    public init(sink: any AuditSink, clock: any WallClock, jobId: String) {
+    /// Creates a log writing to `sink`; lines that cannot be written are counted in `metrics`.
+    public init(sink: any AuditSink, clock: any WallClock, jobId: String, metrics: SidecarMetrics? = nil) {
         self.sink = sink
         self.clock = clock
         self.jobId = jobId
+        self.metrics = metrics
     }
 
     /// What the sidecar decided about one request.
@@ -74,9 +76,11 @@ public struct AuditLog: Sendable {
 
     @discardableResult
     private func write(_ fields: [(String, String?)]) -> Bool {
-        sink.write(
+        let written = sink.write(
             JSONText.object(
                 [("time", JSONText.quote(Self.timestamp(clock.now)))] + fields + [("job_id", JSONText.quote(jobId))]))
+        if !written { metrics?.auditWriteFailed() }
+        return written
     }
 
     /// `2026-11-28T12:00:00.123Z`.

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPTransport
 
 /// Where the sidecar listens: `HOST:PORT` or `[IPv6]:PORT`, restricted to the addresses the AWS
@@ -14,30 +15,51 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// Parses and validates `text`.
     /// - Throws: `JobCredsError.usage` naming what is accepted.
     public init(_ text: String) throws(JobCredsError) {
-        let host: Substring
-        let port: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw Self.invalid(text)
-            }
-            host = text[text.index(after: text.startIndex)..<close]
-            port = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { throw Self.invalid(text) }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        }
-        guard let portNumber = UInt16(port) else { throw Self.invalid(text) }
-        let normalized = host.lowercased()
-        let isLoopbackV4 = normalized.hasPrefix("127.") && EndpointURL.isLoopback(host: normalized)
-        guard isLoopbackV4 || normalized == "::1" || Self.linkLocalCredentialHosts.contains(normalized) else {
+        let (host, port) = try Self.split(text, option: "--listen")
+        let isLoopbackV4 = host.hasPrefix("127.") && EndpointURL.isLoopback(host: host)
+        guard isLoopbackV4 || host == "::1" || Self.linkLocalCredentialHosts.contains(host) else {
             throw JobCredsError(
                 .usage,
                 "--listen \(text) is not an address the AWS SDKs send credential requests to over plain HTTP; "
                     + "use a loopback address (127.0.0.0/8 or [::1]), 169.254.170.2, 169.254.170.23 or [fd00:ec2::23]")
         }
-        self.host = normalized
-        self.port = portNumber
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses the address of a listener that serves nothing secret (`--metrics-listen`): any
+    /// literal IPv4 or IPv6 address, `0.0.0.0` and `[::]` included, so Prometheus can reach it.
+    /// - Throws: `JobCredsError.usage` naming what is accepted.
+    public static func anyHost(_ text: String, option: String) throws(JobCredsError) -> ListenAddress {
+        let (host, port) = try split(text, option: option)
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else {
+            throw JobCredsError(
+                .usage, "\(option) \(text) needs a literal IP address (e.g. 0.0.0.0:9912 or [::]:9912), not a name")
+        }
+        return ListenAddress(unchecked: host, port: port)
+    }
+
+    /// `HOST:PORT` or `[IPv6]:PORT` into a lowercased host and a port.
+    private static func split(_ text: String, option: String) throws(JobCredsError) -> (String, UInt16) {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw invalid(text, option: option)
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+                throw invalid(text, option: option)
+            }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard let portNumber = UInt16(port), !host.isEmpty else { throw invalid(text, option: option) }
+        return (host.lowercased(), portNumber)
     }
 
     /// An address already validated (the bound form of a parsed one).
@@ -51,7 +73,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    private static func invalid(_ text: String) -> JobCredsError {
-        JobCredsError(.usage, "--listen \(text) is not HOST:PORT (e.g. 127.0.0.1:9911 or [::1]:9911)")
+    private static func invalid(_ text: String, option: String) -> JobCredsError {
+        JobCredsError(.usage, "\(option) \(text) is not HOST:PORT (e.g. 127.0.0.1:9911 or [::1]:9911)")
     }
 }

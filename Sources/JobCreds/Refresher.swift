@@ -26,13 +26,14 @@ public struct Refresher: Sendable {
     private let clock: any WallClock
     private let audit: AuditLog
     private let logger: Logger
+    private let metrics: SidecarMetrics?
     private let random: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
 
     /// Creates a refresher.
     public init(
         fetch: @escaping @Sendable () async throws(CodePipelineError) -> JobDetails, cache: CredentialCache,
-        policy: RefreshPolicy, clock: any WallClock, audit: AuditLog, logger: Logger,
+        policy: RefreshPolicy, clock: any WallClock, audit: AuditLog, logger: Logger, metrics: SidecarMetrics? = nil,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
@@ -42,6 +43,7 @@ public struct Refresher: Sendable {
         self.clock = clock
         self.audit = audit
         self.logger = logger
+        self.metrics = metrics
         self.random = random
         self.sleep = sleep
     }
@@ -75,6 +77,7 @@ public struct Refresher: Sendable {
             let snapshot = CredentialSnapshot(
                 details: details, fetchedAt: clock.now, assumedLifetime: policy.assumedLifetime)
             cache.store(snapshot)
+            metrics?.refreshed()
             audit.lifecycle(
                 first ? "ready" : "refresh",
                 [
@@ -90,6 +93,7 @@ public struct Refresher: Sendable {
             return .jobEnded
         } catch {
             cache.fetchFailed(reason: error.code.rawValue)
+            metrics?.refreshFailed()
             audit.lifecycle("refresh_failed", [("reason", error.code.rawValue), ("message", error.description)])
             logger.warning("fetching the job's credentials failed", metadata: ["error": "\(error)"])
             return .failed

@@ -21,12 +21,14 @@ public struct ServeSettings: Sendable {
     public static var coreCount: Int { min(8, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     /// The request gate's limits.
     public var gate: GateSettings
+    /// Where Prometheus metrics are served; nil (the default) serves none.
+    public var metricsListen: ListenAddress?
 
     /// Creates settings.
     public init(
         upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String, tokenFileMode: mode_t = 0o600,
         auditLog: String = "-", credentialLifetime: Duration = .seconds(900), threads: Int = ServeSettings.coreCount,
-        gate: GateSettings = GateSettings()
+        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil
     ) {
         self.upstream = upstream
         self.listen = listen
@@ -36,5 +38,6 @@ public struct ServeSettings: Sendable {
         self.credentialLifetime = credentialLifetime
         self.threads = threads
         self.gate = gate
+        self.metricsListen = metricsListen
     }
 }

@@ -10,6 +10,7 @@ public final class Sidecar: Sendable {
     public static let version = "0.1.0"
 
     private let server: MicroHTTPServer
+    private let metricsServer: MicroHTTPServer?
     private let refresher: Task<Void, Never>
     private let audit: AuditLog
     private let sink: FileAuditSink
@@ -20,6 +21,10 @@ public final class Sidecar: Sendable {
     public let cache: CredentialCache
     /// The port actually bound.
     public var port: Int { server.port }
+    /// The metrics listener's bound port, if metrics are served.
+    public var metricsPort: Int? { metricsServer?.port }
+    /// The metrics.
+    public let metrics: SidecarMetrics
 
     /// Validates `settings`, makes or reads the token file, opens the audit log, starts serving
     /// and starts fetching. Returns once the server listens (credentials may still be on their way).
@@ -30,13 +35,17 @@ public final class Sidecar: Sendable {
     ) throws(JobCredsError) {
         try ProcessHygiene.apply()
         let sink = try FileAuditSink(path: settings.auditLog)
-        let audit = AuditLog(sink: sink, clock: clock, jobId: settings.upstream.jobId)
+        let metrics = SidecarMetrics()
+        let audit = AuditLog(sink: sink, clock: clock, jobId: settings.upstream.jobId, metrics: metrics)
         let upstream = try Upstream.resolve(
             settings.upstream, environment: environment, transport: transport, clock: clock, logger: logger,
-            observer: { audit.upstream($0) })
+            observer: { call in
+                audit.upstream(call)
+                metrics.upstream(call)
+            })
         let (token, created) = try TokenFile.loadOrCreate(at: settings.tokenFile, mode: settings.tokenFileMode)
         let cache = CredentialCache()
-        let router = SidecarRouter(cache: cache, token: token, audit: audit, clock: clock)
+        let router = SidecarRouter(cache: cache, token: token, audit: audit, clock: clock, metrics: metrics)
         audit.lifecycle(
             "start",
             [
@@ -44,6 +53,7 @@ public final class Sidecar: Sendable {
                 ("token_file_created", created ? "true" : "false"), ("identity", upstream.identity.name),
                 ("region", upstream.region), ("endpoint", upstream.client.endpointDescription),
                 ("credential_lifetime", DurationText.format(settings.credentialLifetime)),
+                ("metrics_listen", settings.metricsListen?.description),
             ])
         do {
             server = try MicroHTTPServer(
@@ -60,17 +70,39 @@ public final class Sidecar: Sendable {
         }
         let bound = ListenAddress(unchecked: settings.listen.host, port: UInt16(server.port))
         router.install(RequestGate(host: settings.listen.host, port: server.port, settings: settings.gate))
-        audit.lifecycle("listening", [("address", bound.description)])
+        var metricsBound: ListenAddress?
+        if let address = settings.metricsListen {
+            do {
+                let endpoint = MetricsEndpoint(metrics: metrics, cache: cache, clock: clock)
+                let listener = try MicroHTTPServer(
+                    .init(
+                        host: address.host, port: address.port, threads: 1, connectionLimit: 16,
+                        perClientConnectionLimit: 8, idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
+                        connectionMemoryLimit: 16 * 1024, maxBodyBytes: 0),
+                    handler: endpoint)
+                metricsServer = listener
+                metricsBound = ListenAddress(unchecked: address.host, port: UInt16(listener.port))
+            } catch {
+                server.stop()
+                audit.lifecycle("stop", [("reason", "listen_failed")])
+                throw JobCredsError(.usage, "cannot serve metrics on \(address): \(error)")
+            }
+        } else {
+            metricsServer = nil
+        }
+        audit.lifecycle(
+            "listening", [("address", bound.description), ("metrics_address", metricsBound?.description)])
         let worker = Refresher(
             fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,
             policy: RefreshPolicy(assumedLifetime: settings.credentialLifetime), clock: clock, audit: audit,
-            logger: logger)
+            logger: logger, metrics: metrics)
         refresher = Task { await worker.run() }
         self.audit = audit
         self.sink = sink
         self.tokenFile = settings.tokenFile
         self.router = router
         self.cache = cache
+        self.metrics = metrics
         logger.info("serving", metadata: ["listen": "\(bound)"])
     }
 
@@ -95,6 +127,7 @@ public final class Sidecar: Sendable {
     public func stop(reason: String) async {
         server.quiesce()
         server.stop()
+        metricsServer?.stop()
         refresher.cancel()
         await refresher.value
         audit.lifecycle("stop", [("reason", reason)])

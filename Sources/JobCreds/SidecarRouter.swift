@@ -22,13 +22,18 @@ public final class SidecarRouter: ServerHandler {
     private let clock: any WallClock
     private let ids = RequestIDs()
     private let gate = Mutex<RequestGate?>(nil)
+    private let metrics: SidecarMetrics
 
-    /// Creates a router.
-    public init(cache: CredentialCache, token: [UInt8], audit: AuditLog, clock: any WallClock) {
+    /// Creates a router; every answer is counted in `metrics`.
+    public init(
+        cache: CredentialCache, token: [UInt8], audit: AuditLog, clock: any WallClock,
+        metrics: SidecarMetrics = SidecarMetrics()
+    ) {
         self.cache = cache
         self.token = Mutex(SecretBytes(token))
         self.audit = audit
         self.clock = clock
+        self.metrics = metrics
     }
 
     /// Installs the request gate (once the bound port is known). Until then every request is
@@ -52,6 +57,8 @@ public final class SidecarRouter: ServerHandler {
             response = Self.error(503, "AuditUnavailable", "the audit log cannot be written; nothing is handed out")
         }
         response.headers.append(("X-Request-Id", requestId))
+        metrics.request(
+            path: request.path, status: response.status, denial: decision.allowed ? nil : decision.reason)
         return response
     }
 

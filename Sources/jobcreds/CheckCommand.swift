@@ -22,19 +22,21 @@ struct CheckCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var upstream: UpstreamOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = Logging.bootstrapped(environment: environment)
         let settings: UpstreamSettings
+        let logger: Logger
         do {
+            logger = try logging.bootstrap(environment: environment)
             settings = try upstream.settings(environment: environment)
         } catch let error as JobCredsError {
             Swift.print(error.message)
             throw ExitCode(error.code.rawValue)
         }
         let transport = CurlTransport(
-            settings: .init(caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/0.1.0"))
+            settings: .init(caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
         do {
             try await JobCheck.run(
                 settings, environment: environment, transport: transport, logger: logger, print: { Swift.print($0) })

@@ -7,5 +7,5 @@ struct JobCredsCommand: AsyncParsableCommand {
         commandName: "jobcreds",
         abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, CheckCommand.self])
+        subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self])
 }

@@ -1,10 +1,42 @@
+import ArgumentParser
+import JobCreds
 import Logging
 
-extension Logging {
-    /// Sends operational logs to stderr at `JOBCREDS_LOG_LEVEL` (default `warning`), once.
-    static func bootstrapped(environment: [String: String]) -> Logger {
-        let level = environment["JOBCREDS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+/// `--log-level` and `--log-format`: the operational log on standard error (the audit log is
+/// separate and always JSON).
+struct LoggingOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "trace, debug, info, notice, warning, error or critical (env JOBCREDS_LOG_LEVEL; default info).",
+            valueName: "level"))
+    var logLevel: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "text (for people) or json (one object per line) (env JOBCREDS_LOG_FORMAT; default text).",
+            valueName: "format"))
+    var logFormat: String?
+
+    /// Bootstraps swift-log once and returns the process's logger.
+    /// - Throws: `JobCredsError.usage` for an unknown level or format.
+    func bootstrap(environment: [String: String]) throws(JobCredsError) -> Logger {
+        let env = EnvironmentOptions(environment)
+        let levelText = logLevel ?? env["LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw JobCredsError(
+                .usage,
+                "--log-level \(levelText) is not a level; use trace, debug, info, notice, warning, error or critical")
+        }
+        let format = (logFormat ?? env["LOG_FORMAT"] ?? "text").lowercased()
+        guard format == "text" || format == "json" else {
+            throw JobCredsError(.usage, "--log-format \(format) is not a format; use text or json")
+        }
         LoggingSystem.bootstrap { label in
+            if format == "json" {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -12,6 +44,3 @@ extension Logging {
         return Logger(label: "jobcreds")
     }
 }
-
-/// A namespace for the bootstrap (swift-log's module is also called `Logging`).
-enum Logging {}

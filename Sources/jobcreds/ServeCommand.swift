@@ -58,12 +58,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connection idle this long (env JOBCREDS_IDLE_TIMEOUT; default 10s).")
     var idleTimeout: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 0.0.0.0:9912; nothing secret is there "
+                + "(env JOBCREDS_METRICS_LISTEN; default off).", valueName: "host:port"))
+    var metricsListen: String?
+
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = Logging.bootstrapped(environment: environment)
         let env = EnvironmentOptions(environment)
         let settings: ServeSettings
+        let logger: Logger
         do {
+            logger = try logging.bootstrap(environment: environment)
             guard let tokenFile = tokenFile ?? env["TOKEN_FILE"] else {
                 throw JobCredsError(
                     .usage, "missing --token-file (or JOBCREDS_TOKEN_FILE): where the token tools send lives")
@@ -88,7 +97,10 @@ struct ServeCommand: AsyncParsableCommand {
                 auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
                 credentialLifetime: try DurationText.parse(
                     credentialLifetime ?? env["CREDENTIAL_LIFETIME"] ?? "15m", option: "--credential-lifetime"),
-                gate: gate)
+                gate: gate,
+                metricsListen: try (metricsListen ?? env["METRICS_LISTEN"]).map { (text) throws(JobCredsError) in
+                    try ListenAddress.anyHost(text, option: "--metrics-listen")
+                })
         } catch let error as JobCredsError {
             printToStandardError("jobcreds serve: \(error.message)")
             throw ExitCode(error.code.rawValue)

@@ -27,6 +27,9 @@ class Sidecar:
         self.stdout = self.stderr = None
         self.port = self._wait_for_port()
         self.base = "http://127.0.0.1:%d" % self.port
+        listening = [line for line in self.audit() if line["event"] == "listening"][0]
+        self.metrics_port = int(listening["metrics_address"].rsplit(":", 1)[1]) if "metrics_address" in listening \
+            else None
         if wait_ready:
             self.wait_until(lambda: self.get("/readyz")[0] == 200, what="ready")
 
@@ -65,6 +68,15 @@ class Sidecar:
     def get_json(self, path, **kwargs):
         status, headers, body = self.get(path, **kwargs)
         return status, headers, json.loads(body) if body else None
+
+    def scrape(self, path="/metrics", method="GET"):
+        """The metrics listener's answer: (status, headers, text)."""
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.metrics_port, path), method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
 
     def wait_until(self, condition, timeout=20, what="condition"):
         deadline = time.time() + timeout
