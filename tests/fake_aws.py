@@ -3,7 +3,12 @@
 
 One process serves, on loopback:
   * HTTPS (a CA and server certificate it makes itself): CodePipeline GetJobDetails and
-    GetThirdPartyJobDetails (AWS JSON 1.1) and STS AssumeRoleWithWebIdentity.
+    GetThirdPartyJobDetails (AWS JSON 1.1), the job worker's PollForJobs, AcknowledgeJob,
+    PutJobSuccessResult and PutJobFailureResult, STS AssumeRoleWithWebIdentity and
+    GetCallerIdentity, and S3 GetObject, HeadObject and PutObject (path-style) on the job's
+    artifacts: reads of the input artifacts and writes of the output artifacts only, with the
+    job's artifact credentials only, and writes only with SSE-KMS under the job's key (as an
+    artifact bucket policy demands).
   * plain HTTP: the EC2 instance metadata service (IMDSv2) and a container credentials endpoint.
 
 Every CodePipeline request's SigV4 signature is verified with botocore, the independent oracle:
@@ -14,6 +19,9 @@ become known keys, so the whole chain is verified end to end.
 Control endpoints (on either port) let a test script behaviour:
   POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], ...}
   GET  /_control/calls       every CodePipeline call seen, with the verification verdict
+  GET  /_control/s3          every S3 call seen, with its verdict
+  GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
+  GET  /_control/results     the job worker's results: {job_id: {"status", ...}}
   POST /_control/reset
 
 Usage: fake_aws.py --state-dir DIR [--job-id ID]... prints one JSON line
@@ -33,7 +41,11 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from botocore.auth import SigV4Auth
+import hashlib
+import io
+import zipfile
+
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -103,6 +115,26 @@ def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="A
     return {"jobDetails": details}
 
 
+def source_zip(job_id):
+    """The input artifact: a zip with one file, as a source action leaves it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "hello from the source stage of job %s\n" % job_id)
+    return buffer.getvalue()
+
+
+def aws_chunked(body):
+    """The payload of an `aws-chunked` body (`size;ext\r\ndata\r\n`..., `0\r\n`, trailers)."""
+    payload, position = b"", 0
+    while True:
+        end = body.index(b"\r\n", position)
+        size = int(body[position:end].split(b";")[0], 16)
+        if size == 0:
+            return payload
+        payload += body[end + 2:end + 2 + size]
+        position = end + 2 + size + 2
+
+
 class State:
     """Everything the fake knows; guarded by one lock."""
 
@@ -125,6 +157,9 @@ class State:
             self.max_skew = 300
             self.clock_offset = 0
             self.minted = 0
+            self.objects = {}
+            self.s3_calls = []
+            self.results = {}
 
     def issue_key(self, prefix):
         key_id = prefix + secrets.token_hex(8).upper()
@@ -143,12 +178,17 @@ class State:
         credentials = document["jobDetails"]["data"]["artifactCredentials"]
         self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"]}
         self.jobs[job_id] = {"options": options, "document": document}
+        for artifact in document["jobDetails"]["data"]["inputArtifacts"]:
+            location = artifact["location"]["s3Location"]
+            self.objects.setdefault("%s/%s" % (location["bucketName"], location["objectKey"]),
+                                    {"body": source_zip(job_id), "sse": "aws:kms", "kms_key": None})
         return document
 
-    def take_fault(self, operation):
+    def take_fault(self, operation, job_id=None):
         with self.lock:
             for fault in self.faults:
-                if fault.get("operation", operation) == operation and fault.get("count", 1) > 0:
+                if fault.get("operation", operation) == operation and fault.get("job", job_id) == job_id \
+                        and fault.get("count", 1) > 0:
                     fault["count"] = fault.get("count", 1) - 1
                     return dict(fault)
         return None
@@ -159,6 +199,10 @@ STATE = State()
 
 def verify_sigv4(handler, body, service):
     """Verifies the request's SigV4 signature with botocore; returns (ok, reason, access_key)."""
+    return verify_signature(handler, body, service, S3SigV4Auth if service == "s3" else SigV4Auth)
+
+
+def verify_signature(handler, body, service, auth_class):
     auth_header = handler.headers.get("Authorization", "")
     if not auth_header.startswith("AWS4-HMAC-SHA256 "):
         return False, "MissingAuthenticationToken", None
@@ -189,7 +233,7 @@ def verify_sigv4(handler, body, service):
     path = handler.path.split("?", 1)[0]
     request = AWSRequest(method=handler.command, url="https://" + handler.headers["Host"] + handler.path, data=body, headers=headers)
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(key_id, key["secret"], key["token"]), service, region)
+    signer = auth_class(Credentials(key_id, key["secret"], key["token"]), service, region)
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     if not secrets.compare_digest(expected, fields["Signature"]):
@@ -212,6 +256,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------
     def body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():  # S3 uploads stream
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length", "0") or "0")
         return self.rfile.read(length) if length else b""
 
@@ -246,9 +300,29 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def is_s3(self):
+        return "/s3/aws4_request" in self.headers.get("Authorization", "")
+
+    def do_HEAD(self):
+        if self.is_s3():
+            return self.s3(b"")
+        self.reply(404, b"", "text/plain")
+
     def do_GET(self):
         if self.transport_probe(b""):
             return
+        if self.is_s3():
+            return self.s3(b"")
+        if self.path in ("/_control/s3", "/_control/objects", "/_control/results"):
+            with STATE.lock:
+                if self.path == "/_control/s3":
+                    view = STATE.s3_calls
+                elif self.path == "/_control/results":
+                    view = STATE.results
+                else:
+                    view = {name: dict(entry, body=entry["body"].decode("latin-1"))
+                            for name, entry in STATE.objects.items()}
+                return self.reply(200, view, "application/json")
         if self.path == "/_control/calls":
             with STATE.lock:
                 return self.reply(200, STATE.calls, "application/json")
@@ -265,6 +339,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         if self.transport_probe(body):
             return
+        if self.is_s3():
+            return self.s3(body)
         if self.path == "/latest/api/token":
             token = "imds-" + secrets.token_hex(16)
             with STATE.lock:
@@ -323,9 +399,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type") != "application/x-amz-json-1.1":
             return self.aws_error(400, "SerializationException", "bad content type")
         request = json.loads(body)
-        fault = STATE.take_fault(operation)
+        fault = STATE.take_fault(operation, request.get("jobId"))
         if fault and self.inject(fault, request):
             return
+        if operation in ("PollForJobs", "AcknowledgeJob", "PutJobSuccessResult", "PutJobFailureResult"):
+            return self.job_worker(operation, request)
         job_id = request.get("jobId")
         with STATE.lock:
             job = STATE.jobs.get(job_id)
@@ -339,6 +417,101 @@ class Handler(BaseHTTPRequestHandler):
             if request.get("clientToken") != expected_token:
                 return self.aws_error(400, "InvalidClientTokenException", "The client token was specified in an invalid format")
         self.reply(200, document)
+
+    def job_worker(self, operation, request):
+        """The job worker's side of a custom action: poll, acknowledge, report."""
+        with STATE.lock:
+            if operation == "PollForJobs":
+                wanted = request.get("actionTypeId", {})
+                found = []
+                for job_id, job in STATE.jobs.items():
+                    data = job["document"]["jobDetails"]["data"]
+                    if job_id in STATE.results or not job["options"].get("queued"):
+                        continue
+                    if any(data["actionTypeId"].get(k) != v for k, v in wanted.items()):
+                        continue
+                    found.append({"id": job_id, "data": data, "nonce": "nonce-" + job_id[:8],
+                                  "accountId": "123456789012"})
+                return self.reply(200, {"jobs": found[:request.get("maxBatchSize", 1)]})
+            job_id = request.get("jobId")
+            if job_id not in STATE.jobs:
+                return self.aws_error(400, "JobNotFoundException", "The job was specified in an invalid format or cannot be found.")
+            result = STATE.results.get(job_id)
+            if operation == "AcknowledgeJob":
+                if request.get("nonce") != "nonce-" + job_id[:8]:
+                    return self.aws_error(400, "InvalidNonceException", "The nonce was specified in an invalid format.")
+                if result is not None:
+                    return self.aws_error(400, "InvalidJobStateException", "The job state was specified in an invalid format.")
+                STATE.results[job_id] = {"status": "InProgress"}
+                return self.reply(200, {"status": "InProgress"})
+            if result is None or result["status"] != "InProgress":
+                return self.aws_error(400, "InvalidJobStateException", "The job state was specified in an invalid format.")
+            if operation == "PutJobSuccessResult":
+                STATE.results[job_id] = {"status": "Succeeded", "executionDetails": request.get("executionDetails")}
+            else:
+                STATE.results[job_id] = {"status": "Failed", "failureDetails": request.get("failureDetails")}
+            # A finished job is no longer served: GetJobDetails now says so.
+            STATE.faults.append({"kind": "invalid_job", "count": 1_000_000, "job": job_id,
+                                 "operation": "GetJobDetails"})
+            return self.reply(200, {})
+
+    # -- S3 ---------------------------------------------------------------------------------
+    def s3(self, body):
+        """GetObject, HeadObject and PutObject on the jobs' artifacts, path-style."""
+        operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject"}[self.command]
+        name = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+        ok, reason, key_id = verify_sigv4(self, body, "s3")
+        call = {"operation": operation, "object": name, "signature": reason, "access_key": key_id,
+                "time": time.time()}
+        with STATE.lock:
+            STATE.s3_calls.append(call)
+            documents = [job["document"]["jobDetails"]["data"] for job in STATE.jobs.values()]
+        def deny(status, code, message):
+            call["verdict"] = code
+            payload = b"" if self.command == "HEAD" else (
+                "<Error><Code>%s</Code><Message>%s</Message></Error>" % (code, message)).encode()
+            self.reply(status, payload, "application/xml")
+        if not ok:
+            return deny(403, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, reason)
+        # The artifact credentials of a job reach its own artifacts only: inputs to read, outputs to write.
+        job = next((d for d in documents if d["artifactCredentials"]["accessKeyId"] == key_id), None)
+        if job is None:
+            return deny(403, "AccessDenied", "Access Denied")
+        side = "outputArtifacts" if operation == "PutObject" else "inputArtifacts"
+        allowed = {"%s/%s" % (a["location"]["s3Location"]["bucketName"], a["location"]["s3Location"]["objectKey"])
+                   for a in job[side]}
+        if name not in allowed:
+            return deny(403, "AccessDenied", "Access Denied")
+        if operation == "PutObject":
+            content_sha = self.headers.get("x-amz-content-sha256", "")
+            if "aws-chunked" in self.headers.get("Content-Encoding", "") or content_sha.startswith("STREAMING-"):
+                body = aws_chunked(body)
+            elif content_sha not in ("", "UNSIGNED-PAYLOAD") and content_sha != hashlib.sha256(body).hexdigest():
+                return deny(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match")
+            sse = self.headers.get("x-amz-server-side-encryption")
+            kms_key = self.headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+            if sse != "aws:kms" or kms_key != job["encryptionKey"]["id"]:
+                return deny(403, "AccessDenied", "Access Denied (uploads must use SSE-KMS with the pipeline's key)")
+            with STATE.lock:
+                STATE.objects[name] = {"body": body, "sse": sse, "kms_key": kms_key}
+            call["verdict"] = "ok"
+            return self.reply(200, b"", "application/xml", {"ETag": '"%s"' % hashlib.md5(body).hexdigest(),
+                                                             "x-amz-server-side-encryption": sse})
+        with STATE.lock:
+            stored = STATE.objects.get(name)
+        if stored is None:
+            return deny(404, "NoSuchKey", "The specified key does not exist.")
+        call["verdict"] = "ok"
+        headers = {"ETag": '"%s"' % hashlib.md5(stored["body"]).hexdigest(),
+                   "Last-Modified": "Sat, 28 Nov 2026 12:00:00 GMT", "Accept-Ranges": "bytes"}
+        if self.command == "HEAD":
+            self.send_response(200)
+            for header, value in dict(headers, **{"Content-Type": "application/zip",
+                                                  "Content-Length": str(len(stored["body"]))}).items():
+                self.send_header(header, value)
+            self.end_headers()
+            return
+        self.reply(200, stored["body"], "application/zip", headers)
 
     def inject(self, fault, request):
         """Answers with the scripted fault; returns False to answer normally after all."""
