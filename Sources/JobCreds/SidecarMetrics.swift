@@ -123,7 +123,8 @@ public final class SidecarMetrics: Sendable {
     public func upstream(_ call: UpstreamCall) {
         let operation = Self.closed(call.operation, among: ["GetJobDetails", "GetThirdPartyJobDetails"])
         registry.makeCounter(
-            descriptor: Self.name("upstream_calls", "total", "HTTP attempts to CodePipeline, by operation and outcome."),
+            descriptor: Self.name(
+                "upstream_calls", "total", "HTTP attempts to CodePipeline, by operation and outcome."),
             labels: [("operation", operation), ("outcome", Self.outcomeLabel(call.outcome))]
         ).increment()
         upstreamLatency(operation).record(call.latency)
@@ -169,10 +170,12 @@ public final class SidecarMetrics: Sendable {
             labels: [("operation", operation)], buckets: Self.latencyBuckets)
     }
 
-    private static func requestCounter(_ registry: PrometheusCollectorRegistry, _ route: Route, _ status: Int) -> Counter
-    {
+    private static func requestCounter(
+        _ registry: PrometheusCollectorRegistry, _ route: Route, _ status: Int
+    ) -> Counter {
         registry.makeCounter(
-            descriptor: name("requests", "total", "Requests answered on the credentials listener, by route and status."),
+            descriptor: name(
+                "requests", "total", "Requests answered on the credentials listener, by route and status."),
             labels: [("route", route.rawValue), ("status", String(status))])
     }
 
@@ -185,7 +188,8 @@ public final class SidecarMetrics: Sendable {
     /// Upstream outcomes are the client's error codes (`success`, `throttled`, `network`, ...):
     /// short identifiers. Anything else is counted as `other`.
     private static func outcomeLabel(_ outcome: String) -> String {
-        let identifier = !outcome.isEmpty && outcome.utf8.count <= 32
+        let identifier =
+            !outcome.isEmpty && outcome.utf8.count <= 32
             && outcome.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || $0 == 95 }
         return identifier ? outcome : "other"
     }

@@ -36,7 +36,8 @@ struct CheckCommand: AsyncParsableCommand {
             throw ExitCode(error.code.rawValue)
         }
         let transport = CurlTransport(
-            settings: .init(caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
+            settings: .init(
+                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
         do {
             try await JobCheck.run(
                 settings, environment: environment, transport: transport, logger: logger, print: { Swift.print($0) })
