@@ -13,4 +13,17 @@ public struct UpstreamCall: Sendable {
     public var latency: Duration
     /// The `x-amzn-RequestId` of the answer.
     public var requestId: String?
+
+    /// Creates a record (the client makes them; tests and other observers may too).
+    public init(
+        operation: String, attempt: Int, outcome: String, httpStatus: Int? = nil, latency: Duration,
+        requestId: String? = nil
+    ) {
+        self.operation = operation
+        self.attempt = attempt
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.latency = latency
+        self.requestId = requestId
+    }
 }
