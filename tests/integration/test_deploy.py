@@ -6,8 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import botocore.session
+import kubernetes_validate
 import pytest
 import yaml
+from botocore.validate import validate_parameters
 
 from conftest import ROOT
 
@@ -175,6 +178,15 @@ def test_kubernetes_security_context_is_locked_down(manifest):
     assert sidecar["resources"]["limits"]["memory"]
 
 
+@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml"])
+@pytest.mark.parametrize("version", ["1.29.0", "1.33.0"])
+def test_kubernetes_manifests_validate_strictly_against_the_api_schema(manifest, version):
+    """Every object against Kubernetes' own OpenAPI schema, unknown fields refused (native
+    sidecars need 1.29 or later)."""
+    for document in yaml.safe_load_all((DEPLOY / "kubernetes" / manifest).read_text()):
+        kubernetes_validate.validate(document, version, strict=True)
+
+
 def test_the_job_template_is_the_pod():
     pod, job = pod_spec("pod.yaml"), pod_spec("job.yaml")
     assert pod == job
@@ -209,6 +221,14 @@ def test_ecs_task_starts_the_build_once_the_sidecar_is_healthy():
     assert {"sourceVolume": volume["name"], "containerPath": "/run/jobcreds", "readOnly": False} in \
         sidecar["mountPoints"]
     assert re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", task["taskRoleArn"])
+
+
+def test_ecs_task_definition_validates_against_the_ecs_api_model():
+    """The file is `aws ecs register-task-definition --cli-input-json` input: checked against
+    botocore's model of RegisterTaskDefinition (unknown keys and wrong types are refused)."""
+    task = json.loads((DEPLOY / "ecs" / "task-definition.json").read_text())
+    model = botocore.session.get_session().get_service_model("ecs")
+    validate_parameters(task, model.operation_model("RegisterTaskDefinition").input_shape)
 
 
 def test_ecs_build_never_sees_the_task_role():
