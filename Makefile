@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` (see it work) and `make test`.
-.PHONY: demo test lint build deps fuzz sanitize loadtest bench
+.PHONY: demo test lint build deps fuzz sanitize loadtest bench image-check
 
 demo:
 	scripts/demo
@@ -28,3 +28,7 @@ loadtest:
 
 bench:
 	scripts/bench
+
+# deploy/Dockerfile's runtime stage replayed in a debootstrapped Debian root, then run.
+image-check:
+	scripts/image-check

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from botocore.validate import validate_parameters
 
+import dockerfile
 from conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -25,30 +26,7 @@ DEBIAN_SLIM_BASE = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
 # -- Dockerfile ----------------------------------------------------------------------------
 
 def dockerfile_stages():
-    """[(from-line, [(instruction, argument)])], continuation lines joined, comments dropped."""
-    text = (DEPLOY / "Dockerfile").read_text()
-    logical, current = [], ""
-    for line in text.splitlines():
-        if line.lstrip().startswith("#") and not current:
-            continue
-        current += line.rstrip("\\").strip() + " "
-        if not line.endswith("\\"):
-            if current.strip():
-                logical.append(current.strip())
-            current = ""
-    stages = []
-    for line in logical:
-        instruction, _, argument = line.partition(" ")
-        if instruction.upper() == "FROM":
-            stages.append((argument, []))
-        elif stages:
-            stages[-1][1].append((instruction.upper(), argument.strip()))
-    return stages
-
-
-def apt_packages(run_argument):
-    found = re.search(r"apt-get install ([^&]*)", run_argument)
-    return {word for word in found.group(1).split() if not word.startswith("-")} if found else set()
+    return dockerfile.stages(DEPLOY / "Dockerfile")
 
 
 def test_the_dockerfile_builds_static_and_runs_slim_non_root_without_a_shell():
@@ -59,22 +37,21 @@ def test_the_dockerfile_builds_static_and_runs_slim_non_root_without_a_shell():
     assert any(i == "RUN" and "--static-swift-stdlib" in a and "-c release" in a for i, a in build)
     assert "RUNTIME_IMAGE" in runtime_from
     assert re.search(r"ARG RUNTIME_IMAGE=debian:bookworm-slim", (DEPLOY / "Dockerfile").read_text())
-    runtime_packages = set().union(*(apt_packages(a) for i, a in runtime if i == "RUN"))
+    runtime_packages = set().union(*(dockerfile.apt_packages(a) for i, a in runtime if i == "RUN"))
     assert runtime_packages == {"libmicrohttpd12", "libcurl4", "libssl3", "ca-certificates"}
     assert "--no-install-recommends" in " ".join(a for i, a in runtime if i == "RUN")
     assert ("COPY", "--from=build /out/ /") in runtime
     user = [a for i, a in runtime if i == "USER"]
     assert user == ["65532:65532"]
     # Exec form everywhere: nothing at run time needs /bin/sh.
-    entrypoint = json.loads([a for i, a in runtime if i == "ENTRYPOINT"][0])
+    entrypoint = dockerfile.exec_form([a for i, a in runtime if i == "ENTRYPOINT"][0])
     assert entrypoint == ["/usr/local/bin/jobcreds"]
-    assert json.loads([a for i, a in runtime if i == "CMD"][0]) == ["serve"]
-    healthcheck = [a for i, a in runtime if i == "HEALTHCHECK"][0]
-    command = json.loads(healthcheck[healthcheck.index("CMD ") + 4:])
+    assert dockerfile.exec_form([a for i, a in runtime if i == "CMD"][0]) == ["serve"]
+    command = dockerfile.exec_form([a for i, a in runtime if i == "HEALTHCHECK"][0])
     assert command == ["/usr/local/bin/jobcreds", "probe", "--path", "/healthz"]
-    env = dict(re.findall(r"(JOBCREDS_[A-Z_]+)=(\S+)", " ".join(a for i, a in runtime if i == "ENV")))
+    env = dockerfile.environment(runtime)
     assert env["JOBCREDS_LISTEN"] == "127.0.0.1:9911"
-    volume = json.loads([a for i, a in runtime if i == "VOLUME"][0])
+    volume = dockerfile.exec_form([a for i, a in runtime if i == "VOLUME"][0])
     assert volume == [str(Path(env["JOBCREDS_TOKEN_FILE"]).parent)]
     # The volume's directory is created for the runtime user, so it can write the token there.
     assert any(i == "RUN" and "install -d -o 65532 -g 65532 -m 0750 /run/jobcreds" in a for i, a in runtime)
@@ -92,7 +69,7 @@ def test_the_runtime_image_installs_every_library_the_binary_links(jobcreds_bin)
     paths.update({Path(path).name: path for path in re.findall(r"^\s*(/\S+) \(", linked, re.M)})  # the loader
     system = [name for name in needed if not SWIFT_RUNTIME.match(name)]
     assert {"libcurl.so.4", "libmicrohttpd.so.12", "libcrypto.so.3"} <= set(system)
-    runtime_packages = set().union(*(apt_packages(a) for i, a in dockerfile_stages()[1][1] if i == "RUN"))
+    runtime_packages = set().union(*(dockerfile.apt_packages(a) for i, a in dockerfile_stages()[1][1] if i == "RUN"))
     for name in system:
         # dpkg knows a library by the path its package installed (/lib or /usr/lib: merged /usr).
         candidates = {paths[name], str(Path(paths[name]).resolve())}
