@@ -24,6 +24,7 @@ import dockerfile  # noqa: E402
 
 MIRROR = "http://deb.debian.org/debian"
 JOB = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 
 
 def step(message):
@@ -66,7 +67,7 @@ def replay(root, binary):
     for instruction, argument in runtime:
         if instruction == "RUN":
             step("RUN " + argument[:100] + ("…" if len(argument) > 100 else ""))
-            run(["chroot", str(root), "/bin/sh", "-c", argument], stdout=subprocess.DEVNULL,
+            run([CHROOT, str(root), "/bin/sh", "-c", argument], stdout=subprocess.DEVNULL,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"})
         elif instruction == "COPY":
             assert argument == "--from=build /out/ /", argument
@@ -82,7 +83,7 @@ def replay(root, binary):
     image_env = dockerfile.environment(runtime)
 
     step("ldd in the image: every library found")
-    linked = subprocess.run(["chroot", str(root), "/usr/bin/ldd", "/usr/local/bin/jobcreds"], capture_output=True,
+    linked = subprocess.run([CHROOT, str(root), "/usr/bin/ldd", "/usr/local/bin/jobcreds"], capture_output=True,
                             text=True).stdout
     print(linked, end="")
     assert "not found" not in linked, "a library is missing from the runtime stage"
@@ -101,11 +102,11 @@ def replay(root, binary):
                            AWS_ACCESS_KEY_ID="AKIAFAKEWORKER000001",
                            AWS_SECRET_ACCESS_KEY="worker-secret-CANARY-7f3a9c")
         step("%s as %s: %s" % ("ENTRYPOINT+CMD", user, " ".join(command)))
-        sidecar = subprocess.Popen(["chroot", "--userspec=" + user, str(root), *command], env=environment,
+        sidecar = subprocess.Popen([CHROOT, "--userspec=" + user, str(root), *command], env=environment,
                                    stdout=subprocess.PIPE, text=True)
         deadline = time.time() + 30
         while True:
-            probe = subprocess.run(["chroot", "--userspec=" + user, str(root), *healthcheck[:-1], "/readyz"],
+            probe = subprocess.run([CHROOT, "--userspec=" + user, str(root), *healthcheck[:-1], "/readyz"],
                                    env=environment, capture_output=True, text=True)
             if probe.returncode == 0:
                 break
@@ -113,7 +114,7 @@ def replay(root, binary):
             assert time.time() < deadline, "not ready in 30 s: " + probe.stdout + probe.stderr
             time.sleep(0.2)
         step("HEALTHCHECK: " + " ".join(healthcheck))
-        health = subprocess.run(["chroot", "--userspec=" + user, str(root), *healthcheck], env=environment,
+        health = subprocess.run([CHROOT, "--userspec=" + user, str(root), *healthcheck], env=environment,
                                 capture_output=True, text=True)
         print(health.stdout, end="")
         assert health.returncode == 0
