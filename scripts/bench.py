@@ -56,8 +56,10 @@ def main():
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
 
-    jobcreds = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip() + "/jobcreds"
+    # The binary deploy/Dockerfile ships: release, Swift standard library linked in statically.
+    jobcreds = subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path",
+                               ".build-static", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip() + "/jobcreds"
     state = Path(tempfile.mkdtemp(prefix="jobcreds-bench-"))
     processes = []
     try:
@@ -76,7 +78,7 @@ def main():
                                     "https://127.0.0.1:%d" % ports["https_port"], "--listen", "127.0.0.1:0",
                                     "--token-file", str(state / "token"), "--audit-log", str(audit),
                                     "--rate-limit", "0", "--max-connections", "1024",
-                                    "--max-connections-per-client", "1024"], env=env)
+                                    "--max-connections-per-client", "1024", "--log-level", "warning"], env=env)
         processes.append(sidecar)
         port = None
         while True:

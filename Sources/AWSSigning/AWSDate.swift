@@ -61,9 +61,51 @@ public enum AWSDate {
     /// `2015-08-30T12:36:00Z`: ISO 8601 in UTC with a `Z`, to the second (what every SDK's
     /// container-credentials provider accepts as `Expiration`).
     public static func iso8601(_ date: Date) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        appendISO8601(date, milliseconds: false, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `2015-08-30T12:36:00Z`, or `2015-08-30T12:36:00.123Z` with `milliseconds`, to
+    /// `out`: digits written as bytes, nothing allocated but `out`'s growth (the audit log's hot
+    /// path).
+    public static func appendISO8601(_ date: Date, milliseconds: Bool, to out: inout [UInt8]) {
         let c = civil(date)
-        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
-            + pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z"
+        appendDigits(c.year, 4, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(c.month, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(c.day, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(c.hour, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(c.minute, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(c.second, 2, &out)
+        if milliseconds {
+            let since = date.timeIntervalSince1970
+            let millis = Int(((since - since.rounded(.down)) * 1000).rounded(.down))
+            out.append(UInt8(ascii: "."))
+            appendDigits(min(999, max(0, millis)), 3, &out)
+        }
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (non-negative) in decimal, zero-padded to at least `width` digits.
+    private static func appendDigits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = max(0, value)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < buffer.count
+            for _ in count..<max(count, width) { out.append(UInt8(ascii: "0")) }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
     }
 
     /// Parses ISO 8601 / RFC 3339 date-times such as `2015-08-30T12:36:00Z`,

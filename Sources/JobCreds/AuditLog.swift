@@ -37,57 +37,67 @@ public struct AuditLog: Sendable {
         public var expiration: Date?
     }
 
-    /// The line for one request; false if it could not be written.
+    /// The line for one request; false if it could not be written. Built straight into bytes:
+    /// this runs for every request.
     @discardableResult
     public func request(_ request: ServerRequest, _ decision: Decision) -> Bool {
-        write([
-            ("event", JSONText.quote("request")),
-            ("request_id", JSONText.quote(decision.requestId)),
-            ("client_addr", JSONText.quote(request.clientAddress)),
-            ("client_port", String(request.clientPort)),
-            ("method", JSONText.quote(JSONText.truncated(request.method, to: 16))),
-            ("path", JSONText.quote(JSONText.truncated(request.path, to: 256))),
-            ("status", String(decision.status)),
-            ("decision", JSONText.quote(decision.allowed ? "allow" : "deny")),
-            ("reason", JSONText.quote(decision.reason)),
-            ("user_agent", request.header("User-Agent").map { JSONText.quote(JSONText.truncated($0, to: 256)) }),
-            ("access_key_id", decision.accessKeyId.map(JSONText.quote)),
-            ("expiration", decision.expiration.map { JSONText.quote(AWSDate.iso8601($0)) }),
-        ])
+        write { line in
+            line.string("event", "request")
+            line.string("request_id", decision.requestId)
+            line.string("client_addr", request.clientAddress)
+            line.integer("client_port", request.clientPort)
+            line.string("method", JSONText.truncated(request.method, to: 16))
+            line.string("path", JSONText.truncated(request.path, to: 256))
+            line.integer("status", decision.status)
+            line.string("decision", decision.allowed ? "allow" : "deny")
+            line.string("reason", decision.reason)
+            line.string("user_agent", request.header("User-Agent").map { JSONText.truncated($0, to: 256) })
+            line.string("access_key_id", decision.accessKeyId)
+            if let expiration = decision.expiration {
+                line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }
+            }
+        }
     }
 
     /// The line for one upstream HTTP attempt.
     public func upstream(_ call: UpstreamCall) {
-        write([
-            ("event", JSONText.quote("upstream")),
-            ("operation", JSONText.quote(call.operation)),
-            ("attempt", String(call.attempt)),
-            ("outcome", JSONText.quote(call.outcome)),
-            ("http_status", call.httpStatus.map(String.init)),
-            ("latency_ms", String(call.latency.wholeMilliseconds)),
-            ("aws_request_id", call.requestId.map { JSONText.quote(JSONText.truncated($0, to: 128)) }),
-        ])
+        write { line in
+            line.string("event", "upstream")
+            line.string("operation", call.operation)
+            line.integer("attempt", call.attempt)
+            line.string("outcome", call.outcome)
+            if let status = call.httpStatus { line.integer("http_status", status) }
+            line.integer("latency_ms", Int(call.latency.wholeMilliseconds))
+            line.string("aws_request_id", call.requestId.map { JSONText.truncated($0, to: 128) })
+        }
     }
 
     /// A lifecycle line: `start`, `ready`, `refresh`, `refresh_failed`, `job_ended`, `stop`.
     public func lifecycle(_ event: String, _ fields: [(String, String?)] = []) {
-        write([("event", JSONText.quote(event))] + fields.map { ($0.0, $0.1.map(JSONText.quote)) })
+        write { line in
+            line.string("event", event)
+            for (key, value) in fields { line.string(key, value) }
+        }
     }
 
+    /// One line: the time, the fields `body` writes, the job id.
     @discardableResult
-    private func write(_ fields: [(String, String?)]) -> Bool {
-        let written = sink.write(
-            JSONText.object(
-                [("time", JSONText.quote(Self.timestamp(clock.now)))] + fields + [("job_id", JSONText.quote(jobId))]))
+    private func write(_ body: (inout JSONText.ObjectWriter) -> Void) -> Bool {
+        var line = JSONText.ObjectWriter(capacity: 384)
+        let now = clock.now
+        line.unescaped("time") { AWSDate.appendISO8601(now, milliseconds: true, to: &$0) }
+        body(&line)
+        line.string("job_id", jobId)
+        let written = sink.write(line: line.finish())
         if !written { metrics?.auditWriteFailed() }
         return written
     }
 
     /// `2026-11-28T12:00:00.123Z`.
     static func timestamp(_ date: Date) -> String {
-        let seconds = AWSDate.iso8601(date)
-        let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
-        let padded = String(repeating: "0", count: 3 - String(millis).count) + String(millis)
-        return seconds.dropLast() + "." + padded + "Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        AWSDate.appendISO8601(date, milliseconds: true, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

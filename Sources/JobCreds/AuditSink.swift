@@ -9,6 +9,17 @@ public protocol AuditSink: Sendable {
     /// Writes one line (a newline is added).
     /// - Returns: false if the line could not be written.
     @discardableResult func write(_ line: String) -> Bool
+
+    /// Writes one line given as UTF-8 bytes, without its newline (one is added). The default
+    /// decodes them and calls `write(_:)`.
+    /// - Returns: false if the line could not be written.
+    @discardableResult func write(line: [UInt8]) -> Bool
+}
+
+extension AuditSink {
+    public func write(line: [UInt8]) -> Bool {
+        write(String(decoding: line, as: UTF8.self))
+    }
 }
 
 /// Appends audit lines to a file (`O_APPEND`, mode 0640) or to standard output (`-`).
@@ -59,24 +70,45 @@ public final class FileAuditSink: AuditSink {
     }
 
     public func write(_ line: String) -> Bool {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
+        write(line: Array(line.utf8))
+    }
+
+    /// One `writev` of the line and its newline: with `O_APPEND` the kernel appends the whole
+    /// call at once. A short write (a full disk) is completed under a lock.
+    public func write(line: [UInt8]) -> Bool {
         let fd = descriptor.load(ordering: .acquiring)
-        var written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let total = line.count + 1
+        var written = Self.writeLineAndNewline(fd, line)
         while written < 0, errno == EINTR {
-            written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            written = Self.writeLineAndNewline(fd, line)
         }
         guard written >= 0 else { return false }
-        guard written < bytes.count else { return true }
+        guard written < total else { return true }
+        let rest = Array((line + [UInt8(ascii: "\n")])[written...])
         return partialWrites.withLock { _ in
-            var offset = written
-            while offset < bytes.count {
-                let more = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            var offset = 0
+            while offset < rest.count {
+                let more = rest[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
                 if more < 0, errno == EINTR { continue }
                 guard more > 0 else { return false }
                 offset += more
             }
             return true
+        }
+    }
+
+    private static let newline: [UInt8] = [UInt8(ascii: "\n")]
+
+    private static func writeLineAndNewline(_ fd: Int32, _ line: [UInt8]) -> Int {
+        line.withUnsafeBytes { body in
+            newline.withUnsafeBytes { end in
+                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+                    vectors[0] = iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
+                    vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: end.baseAddress), iov_len: 1)
+                    return writev(fd, vectors.baseAddress, 2)
+                }
+            }
         }
     }
 

@@ -45,8 +45,13 @@ extension String {
     /// ASCII case-insensitive equality, without allocating.
     func caseInsensitiveEquals(_ other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        return zip(utf8, other.utf8).allSatisfy { a, b in
-            a == b || (a ^ 0x20 == b && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
+        var left = utf8.makeIterator()
+        var right = other.utf8.makeIterator()
+        while let a = left.next(), let b = right.next() {
+            guard a == b || (a ^ 0x20 == b && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z")) else {
+                return false
+            }
         }
+        return true
     }
 }

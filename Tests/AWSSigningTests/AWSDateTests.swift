@@ -20,6 +20,18 @@ import Testing
         }
     }
 
+    @Test func appendsMillisecondsWithoutRoundingUp() {
+        func text(_ seconds: Double) -> String {
+            var out: [UInt8] = []
+            AWSDate.appendISO8601(Date(timeIntervalSince1970: seconds), milliseconds: true, to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(text(1_800_000_000) == "2027-01-15T08:00:00.000Z")
+        #expect(text(1_800_000_000.5) == "2027-01-15T08:00:00.500Z")
+        #expect(text(1_800_000_000.9999) == "2027-01-15T08:00:00.999Z")
+        #expect(text(1_440_938_160.042) == "2015-08-30T12:36:00.042Z")
+    }
+
     @Test func parsesFractionsAndOffsets() {
         let base = Date(timeIntervalSince1970: 1_440_938_160)
         #expect(AWSDate.parseISO8601("2015-08-30T12:36:00.500Z") == base.addingTimeInterval(0.5))
