@@ -14,11 +14,13 @@ import Testing
         let cache = CredentialCache()
         let sink = MemoryAuditSink()
         let clock = ManualWallClock()
+        let metrics = SidecarMetrics()
 
         init() {
             router = SidecarRouter(
                 cache: cache, token: SidecarRouterTests.token,
-                audit: AuditLog(sink: sink, clock: clock, jobId: "job"), clock: clock)
+                audit: AuditLog(sink: sink, clock: clock, jobId: "job", metrics: metrics), clock: clock,
+                metrics: metrics)
             router.install(RequestGate(host: "127.0.0.1", port: 9911, settings: GateSettings()))
         }
 
@@ -108,6 +110,9 @@ import Testing
         #expect(response.status == 503)
         #expect(!String(decoding: response.body, as: UTF8.self).contains(Samples.canary))
         #expect(h.ask("/healthz", token: nil).0.status == 200)
+        let metrics = String(decoding: h.metrics.exposition(cache: h.cache, now: h.clock.now), as: UTF8.self)
+        #expect(metrics.contains("jobcreds_audit_write_failures_total 2"))
+        #expect(metrics.contains(#"jobcreds_requests_total{route="/v1/credentials",status="503"} 1"#))
     }
 
     @Test func tokenRotation() {
