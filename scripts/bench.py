@@ -33,13 +33,13 @@ def rss_kib(pid):
 
 
 def own_kib(pid):
-    """Memory that is the process's alone and cannot be dropped: its dirty private pages (heap,
-    stacks, relocated data); RSS also counts clean pages of the binary and shared libraries."""
-    total = 0
+    """Memory that is the process's alone: its anonymous pages (heap, stacks, relocated data).
+    RSS also counts file pages of the binary and the shared libraries (and a binary just linked
+    shows its page-cache pages as dirty until they are written back, so Private_Dirty misleads)."""
     for line in open("/proc/%d/smaps_rollup" % pid):
-        if line.startswith("Private_Dirty:"):
-            total += int(line.split()[1])
-    return total
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1])
+    return 0
 
 
 def wrk(url, connections, seconds, token):
@@ -191,7 +191,7 @@ http {
         errors = sum(a["errors"] + a["non2xx"] for a, _ in results.values())
         print("jobcreds RSS: %.1f MiB idle, %.1f MiB peak; peak per round: %s MiB" % (
             idle_rss / 1024, max(peak) / 1024, ", ".join("%.1f" % (p / 1024) for p in round_peaks)))
-        print("jobcreds own memory (dirty private pages): %.1f MiB idle, %.1f MiB after the run" % (
+        print("jobcreds own memory (anonymous pages): %.1f MiB idle, %.1f MiB after the run" % (
             idle_own / 1024, own_kib(sidecar.pid) / 1024))
         print("start-up to /readyz = 200: %.1f ms (of which one upstream round trip: %d ms)" % (startup_ms, upstream_ms))
         print("upstream calls during the run: %d over %.0f s (refresh windows: %d refreshes)" % (calls, duration, refreshes))
