@@ -254,13 +254,19 @@ def test_the_systemd_unit_is_sandboxed_and_wired():
     assert env_file["JOBCREDS_LISTEN"] == "127.0.0.1:9911"
 
 
-def test_systemd_analyze_verifies_the_unit_and_rates_it_ok(jobcreds_bin, tmp_path):
+@pytest.mark.parametrize("variant", ["as shipped", "with LoadCredential"])
+def test_systemd_analyze_verifies_the_unit_and_rates_it_ok(jobcreds_bin, tmp_path, variant):
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed")
-    # The unit as installed for one job, with ExecStart pointing at the binary under test.
+    # The unit as installed for one job, with ExecStart pointing at the binary under test; the
+    # second variant uncomments the credentials-file lines jobcreds.env tells operators to use.
+    text = (DEPLOY / "systemd" / "jobcreds@.service").read_text().replace("/usr/local/bin/jobcreds", jobcreds_bin)
+    if variant == "with LoadCredential":
+        assert "#LoadCredential=" in text and "#Environment=AWS_SHARED_CREDENTIALS_FILE=%d/" in text
+        text = text.replace("#LoadCredential=", "LoadCredential=").replace(
+            "#Environment=AWS_SHARED_CREDENTIALS_FILE", "Environment=AWS_SHARED_CREDENTIALS_FILE")
     unit = tmp_path / "jobcreds@f4f4ff82-2d11-4b3c-9e2d-0123456789ab.service"
-    unit.write_text((DEPLOY / "systemd" / "jobcreds@.service").read_text().replace("/usr/local/bin/jobcreds",
-                                                                                      jobcreds_bin))
+    unit.write_text(text)
     verified = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     assert verified.returncode == 0, verified.stderr
     assert verified.stderr.strip() == "", verified.stderr
