@@ -15,11 +15,9 @@ public enum JSONText {
 
     /// Appends `value` as a quoted JSON string to `out`.
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+        var value = value  // withUTF8 needs contiguous storage; native strings already have it
         out.append(UInt8(ascii: "\""))
-        let done: Void? = value.utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &out) }
-        if done == nil {
-            Array(value.utf8).withUnsafeBufferPointer { appendEscaped($0, to: &out) }
-        }
+        value.withUTF8 { appendEscaped($0, to: &out) }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -124,7 +122,7 @@ public enum JSONText {
 
         private mutating func key(_ key: String) {
             if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-            JSONText.appendQuoted(key, to: &bytes)
+            JSONText.appendQuoted(key, to: &bytes)  // keys are the sidecar's own names: the clean fast path
             bytes.append(UInt8(ascii: ":"))
         }
     }

@@ -45,7 +45,8 @@ public final class RequestGate: Sendable {
     /// The refusal for `request`, or nil to let it through.
     public func check(_ request: ServerRequest) -> Denial? {
         let hosts = request.headerValues("Host")
-        guard hosts.count == 1, allowedHosts.contains(hosts[0].lowercased()) else {
+        guard hosts.count == 1, allowedHosts.contains(hosts[0]) || allowedHosts.contains(hosts[0].lowercased())
+        else {
             return Denial(
                 status: 403, code: "HostNotAllowed",
                 message: "the Host header must name the address this sidecar listens on")
