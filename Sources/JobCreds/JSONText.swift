@@ -23,6 +23,11 @@ public enum JSONText {
 
     /// Appends `bytes` (valid UTF-8) escaped, runs that need no escape in one copy each.
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        // Almost every value is clean: one tight scan, one copy.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            out.append(contentsOf: bytes)
+            return
+        }
         var start = 0
         var index = 0
         let count = bytes.count
