@@ -176,7 +176,8 @@ public enum AWSDate {
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        var out: [UInt8] = []
+        appendDigits(value, width, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 
 #if canImport(FoundationEssentials)
@@ -20,7 +19,7 @@ public struct JSONLogHandler: LogHandler {
     private let output: @Sendable (String) -> Void
 
     /// A handler for `label` writing to `output` (standard error unless told otherwise).
-    public init(label: String, output: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError) {
+    public init(label: String, output: @escaping @Sendable (String) -> Void = StandardError.writeLine) {
         self.label = label
         self.output = output
     }
@@ -44,11 +43,5 @@ public struct JSONLogHandler: LogHandler {
             fields.append((key, merged[key].map { JSONText.quote($0.description) }))
         }
         output(JSONText.object(fields))
-    }
-
-    /// Writes `line` and a newline to standard error in one call.
-    @Sendable public static func standardError(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

@@ -42,7 +42,7 @@ struct ProbeCommand: AsyncParsableCommand {
             url = "http://\(address)\(path)"
             limit = try DurationText.parse(timeout, option: "--timeout")
         } catch let error as JobCredsError {
-            printToStandardError("jobcreds probe: \(error.message)")
+            StandardError.writeLine("jobcreds probe: \(error.message)")
             throw ExitCode(error.code.rawValue)
         }
         let transport = CurlTransport(settings: .init(userAgent: "jobcreds-probe/\(Sidecar.version)", useProxy: false))

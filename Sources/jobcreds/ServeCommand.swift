@@ -102,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
                     try ListenAddress.anyHost(text, option: "--metrics-listen")
                 })
         } catch let error as JobCredsError {
-            printToStandardError("jobcreds serve: \(error.message)")
+            StandardError.writeLine("jobcreds serve: \(error.message)")
             throw ExitCode(error.code.rawValue)
         }
 
@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             sidecar = try Sidecar(settings, environment: environment, transport: transport, logger: logger)
         } catch {
-            printToStandardError("jobcreds serve: \(error.message)")
+            StandardError.writeLine("jobcreds serve: \(error.message)")
             throw ExitCode(error.code.rawValue)
         }
         var received = await signals.next()
@@ -168,10 +168,4 @@ final class SignalWaiter: @unchecked Sendable {
     func next() async -> Int32 {
         await iterator.next() ?? SIGTERM
     }
-}
-
-/// Writes one line to standard error, unbuffered.
-func printToStandardError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -1,6 +1,7 @@
 """Shared fixtures: the fake AWS endpoints and the jobcreds binary, both real, on loopback."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,13 @@ import fake_aws  # noqa: E402
 CANARY = fake_aws.CANARY
 JOB_ID = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
 WORKER = fake_aws.WORKER_KEY
+
+
+def free_port():
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Fake:

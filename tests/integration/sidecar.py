@@ -8,17 +8,22 @@ import urllib.error
 import urllib.request
 
 
+def serve_environment(fake, home):
+    """What `jobcreds serve` gets in the tests: the fake's endpoint and CA, the worker's keys."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1",
+            "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https,
+            "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
+            "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c"}
+
+
 class Sidecar:
     """A running `jobcreds serve`, its audit log and its token."""
 
     def __init__(self, binary, fake, tmp_path, args=(), env=None, wait_ready=True, token_file=None):
         self.audit_path = tmp_path / "audit.log"
         self.token_path = token_file or (tmp_path / "token")
-        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-                       "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1",
-                       "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https,
-                       "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
-                       "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c"}
+        environment = serve_environment(fake, tmp_path)
         environment.update(env or {})
         argv = [binary, "serve", "--listen", "127.0.0.1:0", "--token-file", str(self.token_path),
                 "--audit-log", str(self.audit_path), *args]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import CANARY, JOB_ID, ROOT
+from conftest import CANARY, JOB_ID, ROOT, free_port
 
 EXAMPLES = ROOT / "examples"
 VENV_BIN = os.path.dirname(sys.executable)
@@ -89,13 +89,6 @@ def worker(jobcreds_bin, fake, tmp_path, build, listen):
         [sys.executable, str(EXAMPLES / "job-worker" / "worker.py"), "--provider", "JobCredsTest", "--once",
          "--max-polls", "3", "--poll-interval", "0.2", "--listen", listen, "--pass-env", "AWS_ENDPOINT_URL_S3",
          "--pass-env", "AWS_CA_BUNDLE", "--", *build], env=environment, capture_output=True, text=True, timeout=180)
-
-
-def free_port():
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_job_worker_runs_a_job_from_poll_to_success(jobcreds_bin, fake, tmp_path):

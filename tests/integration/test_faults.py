@@ -4,7 +4,6 @@ happened in one clear audit line per failed refresh, and serves fresh credential
 restart, once upstream is healthy."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import CANARY, JOB_ID, ROOT, Fake
+from conftest import CANARY, JOB_ID, ROOT, Fake, free_port
 
 
 def assert_only_valid_answers(sidecar, seconds):
@@ -91,12 +90,6 @@ def test_clock_skew_is_corrected_from_the_date_header(serve, fake):
     assert [line["outcome"] for line in upstream][:2] == ["clockSkew", "success"]
     calls = fake.calls()
     assert calls[0]["signature"] == "SignatureExpired" and calls[1]["signature"] == "ok"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_connection_refused_then_upstream_comes_back(jobcreds_bin, tmp_path):

@@ -6,6 +6,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import CANARY, JOB_ID
+from sidecar import serve_environment
 
 ROUTES = {"/v1/credentials", "/v1/artifacts", "/healthz", "/readyz", "other"}
 REASONS = {"Starting", "HostNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
@@ -132,13 +133,10 @@ def test_a_metrics_port_in_use_is_a_clear_start_up_error(fake, jobcreds_bin, tmp
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true",
-                       "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https,
-                       "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001", "AWS_SECRET_ACCESS_KEY": "worker-secret-" + CANARY}
         result = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0",
                                  "--token-file", str(tmp_path / "t"), "--audit-log", str(tmp_path / "audit.log"),
-                                 "--metrics-listen", "127.0.0.1:%d" % port], env=environment, capture_output=True,
-                                text=True, timeout=30)
+                                 "--metrics-listen", "127.0.0.1:%d" % port], env=serve_environment(fake, tmp_path),
+                                capture_output=True, text=True, timeout=30)
     assert result.returncode == 64
     assert "cannot serve metrics on 127.0.0.1:%d" % port in result.stderr
     events = [json.loads(line)["event"] for line in (tmp_path / "audit.log").read_text().splitlines()]
