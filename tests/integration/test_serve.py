@@ -299,9 +299,11 @@ def test_sigint_stops_gracefully_too(serve):
     assert sidecar.audit()[-1]["reason"] == "SIGINT"
 
 
-def test_nothing_secret_in_the_operational_log(serve, fake):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_nothing_secret_in_the_operational_log(serve, fake, log_format):
     fake.configure(faults=[{"kind": "http500", "count": 1}])
-    sidecar = serve("--credential-lifetime", "3s", env={"JOBCREDS_LOG_LEVEL": "trace"})
+    sidecar = serve("--credential-lifetime", "3s", env={"JOBCREDS_LOG_LEVEL": "trace",
+                                                        "JOBCREDS_LOG_FORMAT": log_format})
     body = sidecar.get_json("/v1/credentials")[2]
     sidecar.wait_until(lambda: any(line["event"] == "refresh" for line in sidecar.audit()), what="a refresh")
     assert sidecar.stop() == 0
