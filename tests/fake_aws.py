@@ -17,7 +17,7 @@ refused as AWS refuses it. Credentials handed out by the fake STS, container and
 become known keys, so the whole chain is verified end to end.
 
 Control endpoints (on either port) let a test script behaviour:
-  POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], ...}
+  POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], "clear_faults": true, ...}
   GET  /_control/calls       every CodePipeline call seen, with the verification verdict
   GET  /_control/s3          every S3 call seen, with its verdict
   GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
@@ -374,6 +374,8 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.client_tokens[job_id] = options["client_token"]
             for key_id, key in settings.get("keys", {}).items():
                 STATE.keys[key_id] = key
+            if settings.get("clear_faults"):  # in the same locked step, so no call sees a half-healed fake
+                STATE.faults = []
             STATE.faults.extend(settings.get("faults", []))
             for name in ("web_identity", "container_token", "imds_role", "credential_lifetime", "max_skew",
                          "clock_offset"):

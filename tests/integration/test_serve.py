@@ -239,8 +239,7 @@ def test_a_failing_refresh_keeps_serving_until_expiry_then_recovers(serve, fake)
     status, _, body = sidecar.get_json("/v1/credentials")
     assert body["code"] == "CredentialsUnavailable"
     assert any(line["event"] == "refresh_failed" for line in sidecar.audit())
-    fake.control("/_control/reset", {})
-    fake.configure(jobs={JOB_ID: {}})
+    fake.configure(clear_faults=True)
     sidecar.wait_until(lambda: sidecar.get_json("/v1/credentials")[0] == 200, timeout=60, what="recovery")
 
 
