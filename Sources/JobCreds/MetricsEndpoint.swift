@@ -20,11 +20,7 @@ public struct MetricsEndpoint: ServerHandler {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     public func respond(to request: ServerRequest) -> ServerResponse {
-        guard request.method == "GET" || request.method == "HEAD" else {
-            var response = SidecarRouter.error(405, "MethodNotAllowed", "only GET and HEAD are served")
-            response.headers.append(("Allow", "GET, HEAD"))
-            return response
-        }
+        guard SidecarRouter.isServed(request.method) else { return SidecarRouter.methodNotAllowed() }
         guard request.path == "/metrics" else {
             return SidecarRouter.error(404, "NotFound", "no such path; metrics are at /metrics")
         }

@@ -63,10 +63,13 @@ public final class SidecarRouter: ServerHandler {
     }
 
     private func route(_ request: ServerRequest, _ decision: inout AuditLog.Decision) -> ServerResponse {
-        func deny(_ status: Int, _ code: String, _ message: String) -> ServerResponse {
+        func refuse(_ code: String, with response: ServerResponse) -> ServerResponse {
             decision.allowed = false
             decision.reason = code
-            return Self.error(status, code, message)
+            return response
+        }
+        func deny(_ status: Int, _ code: String, _ message: String) -> ServerResponse {
+            refuse(code, with: Self.error(status, code, message))
         }
         guard let gate = gate.withLock({ $0 }) else {
             return deny(503, "Starting", "the sidecar is starting")
@@ -76,11 +79,7 @@ public final class SidecarRouter: ServerHandler {
             if let retryAfter = denial.retryAfter { response.headers.append(("Retry-After", String(retryAfter))) }
             return response
         }
-        guard request.method == "GET" || request.method == "HEAD" else {
-            var response = deny(405, "MethodNotAllowed", "only GET and HEAD are served")
-            response.headers.append(("Allow", "GET, HEAD"))
-            return response
-        }
+        guard Self.isServed(request.method) else { return refuse("MethodNotAllowed", with: Self.methodNotAllowed()) }
         switch request.path {
         case "/healthz":
             return Self.json(200, #"{"status":"ok"}"#)
@@ -147,6 +146,18 @@ public final class SidecarRouter: ServerHandler {
 
     static func json(_ status: Int, _ body: String) -> ServerResponse {
         json(status, Array(body.utf8))
+    }
+
+    /// Whether `method` is one the sidecar's listeners serve (GET and HEAD).
+    static func isServed(_ method: String) -> Bool {
+        method == "GET" || method == "HEAD"
+    }
+
+    /// The 405 answer for any other method, with its `Allow` header.
+    static func methodNotAllowed() -> ServerResponse {
+        var response = error(405, "MethodNotAllowed", "only GET and HEAD are served")
+        response.headers.append(("Allow", "GET, HEAD"))
+        return response
     }
 
     /// `{"code","message"}`: never shaped like credentials.
