@@ -72,7 +72,7 @@ def fake(fake_server):
 def jobcreds_bin():
     explicit = os.environ.get("JOBCREDS_BIN")
     if explicit:
-        return explicit
+        return str(Path(explicit).resolve())  # tests hand it to tools that run elsewhere (systemd-analyze)
     bin_dir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
                              text=True).stdout.strip()
     path = Path(bin_dir) / "jobcreds"
