@@ -6,25 +6,14 @@ import Synchronization
 ///
 /// Thread-safety: implementations accept concurrent writes and never interleave lines.
 public protocol AuditSink: Sendable {
-    /// Writes one line (a newline is added).
-    /// - Returns: false if the line could not be written.
-    @discardableResult func write(_ line: String) -> Bool
-
-    /// Writes one line given as UTF-8 bytes, without its newline (one is added). The default
-    /// decodes them and calls `write(_:)`.
+    /// Writes one line given as UTF-8 bytes, without its newline (one is added).
     /// - Returns: false if the line could not be written.
     @discardableResult func write(line: [UInt8]) -> Bool
 }
 
-extension AuditSink {
-    public func write(line: [UInt8]) -> Bool {
-        write(String(decoding: line, as: UTF8.self))
-    }
-}
-
 /// Appends audit lines to a file (`O_APPEND`, mode 0640) or to standard output (`-`).
 ///
-/// Each line goes out in one `write`; with `O_APPEND` the kernel places every write at the end
+/// Each line goes out in one `writev`; with `O_APPEND` the kernel places every write at the end
 /// of the file whole, so concurrent writers need no lock and lines never interleave. (A short
 /// write, which regular files do not produce short of a full disk, is completed under a lock.)
 public final class FileAuditSink: AuditSink {
@@ -67,10 +56,6 @@ public final class FileAuditSink: AuditSink {
             if let previous { close(previous) }
             previous = old
         }
-    }
-
-    public func write(_ line: String) -> Bool {
-        write(line: Array(line.utf8))
     }
 
     /// One `writev` of the line and its newline: with `O_APPEND` the kernel appends the whole

@@ -14,9 +14,9 @@ public final class MemoryAuditSink: AuditSink {
     /// Makes every later write fail (a full disk).
     public func fail(_ value: Bool = true) { failing.withLock { $0 = value } }
 
-    public func write(_ line: String) -> Bool {
+    public func write(line: [UInt8]) -> Bool {
         if failing.withLock({ $0 }) { return false }
-        lines.withLock { $0.append(line) }
+        lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
         return true
     }
 }
