@@ -115,7 +115,7 @@ public final class SidecarMetrics: Sendable {
         if let counter = denials[denial] {
             counter.increment()
         } else {
-            Self.denialCounter(registry, Self.knownDenials.contains(denial) ? denial : "Other").increment()
+            Self.denialCounter(registry, "Other").increment()  // every known code has its counter
         }
     }
 
