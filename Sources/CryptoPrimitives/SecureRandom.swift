@@ -17,5 +17,4 @@ public enum SecureRandom {
         guard ok == 1 else { throw Unavailable() }
         return bytes
     }
-
 }

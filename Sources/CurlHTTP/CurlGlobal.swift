@@ -10,5 +10,4 @@ enum CurlGlobal {
     static func initialize() {
         precondition(initialized, "curl_global_init failed")
     }
-
 }

@@ -9,6 +9,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// The port (0 picks a free one).
     public var port: UInt16
 
+    /// Where `serve` listens, and `probe` asks, unless told otherwise.
+    public static let defaultText = "127.0.0.1:9911"
+
     /// The addresses beside loopback that the SDKs accept for `http://` (ECS and EKS).
     public static let linkLocalCredentialHosts = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
 

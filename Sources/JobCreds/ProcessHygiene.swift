@@ -16,5 +16,4 @@ public enum ProcessHygiene {
             throw JobCredsError(.failed, "prctl(PR_SET_DUMPABLE, 0) failed: \(String(cString: strerror(errno)))")
         }
     }
-
 }

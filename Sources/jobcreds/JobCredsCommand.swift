@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobCreds
 
 /// The `jobcreds` command line: wiring only.
 @main
@@ -6,6 +7,6 @@ struct JobCredsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobcreds",
         abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
-        version: "0.1.0",
+        version: Sidecar.version,
         subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self])
 }

@@ -38,7 +38,8 @@ struct ProbeCommand: AsyncParsableCommand {
             guard path == "/healthz" || path == "/readyz" else {
                 throw JobCredsError(.usage, "--path \(path) is not a probe; use /healthz or /readyz")
             }
-            let address = try ListenAddress(listen ?? EnvironmentOptions(environment)["LISTEN"] ?? "127.0.0.1:9911")
+            let address = try ListenAddress(
+                listen ?? EnvironmentOptions(environment)["LISTEN"] ?? ListenAddress.defaultText)
             url = "http://\(address)\(path)"
             limit = try DurationText.parse(timeout, option: "--timeout")
         } catch let error as JobCredsError {

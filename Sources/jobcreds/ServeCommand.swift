@@ -91,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
                     .components.seconds)
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),
-                listen: try ListenAddress(listen ?? env["LISTEN"] ?? "127.0.0.1:9911"),
+                listen: try ListenAddress(listen ?? env["LISTEN"] ?? ListenAddress.defaultText),
                 tokenFile: tokenFile,
                 tokenFileMode: try TokenFile.parseMode(tokenFileMode ?? env["TOKEN_FILE_MODE"] ?? "0600"),
                 auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
