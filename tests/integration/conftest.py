@@ -36,6 +36,18 @@ class Fake:
         self.ca_bundle = info["ca_bundle"]
         self.process = process
 
+    @classmethod
+    def start(cls, state, *args):
+        """Starts tests/fake_aws.py with its state in `state`; it runs until `stop` closes its stdin."""
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", str(state), "--exit-on-stdin-eof",
+             *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        return cls(json.loads(process.stdout.readline()), process)
+
+    def stop(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
     def control(self, path, payload=None):
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.http + path, data=data, method="GET" if data is None else "POST")
@@ -51,14 +63,9 @@ class Fake:
 
 @pytest.fixture(scope="session")
 def fake_server():
-    state = tempfile.mkdtemp(prefix="fake-aws-")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", state, "--exit-on-stdin-eof"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    info = json.loads(process.stdout.readline())
-    yield Fake(info, process)
-    process.stdin.close()
-    process.wait(timeout=10)
+    server = Fake.start(tempfile.mkdtemp(prefix="fake-aws-"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture

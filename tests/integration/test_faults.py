@@ -3,16 +3,14 @@ is still up, has served only valid credentials (never expired, never half-parsed
 happened in one clear audit line per failed refresh, and serves fresh credentials again, without a
 restart, once upstream is healthy."""
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 
 import pytest
 
-from conftest import CANARY, JOB_ID, ROOT, Fake, free_port
+from conftest import CANARY, JOB_ID, Fake, free_port
+from sidecar import Sidecar
 
 
 def assert_only_valid_answers(sidecar, seconds):
@@ -94,33 +92,25 @@ def test_clock_skew_is_corrected_from_the_date_header(serve, fake):
 
 
 def test_connection_refused_then_upstream_comes_back(jobcreds_bin, tmp_path):
-    from sidecar import Sidecar
-
     state = tempfile.mkdtemp(prefix="fake-aws-restart-")
     ports = (free_port(), free_port())
 
     def start_fake():
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", state, "--https-port",
-             str(ports[0]), "--http-port", str(ports[1]), "--job-id", JOB_ID, "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        return process, Fake(json.loads(process.stdout.readline()), process)
+        return Fake.start(state, "--https-port", str(ports[0]), "--http-port", str(ports[1]), "--job-id", JOB_ID)
 
-    process, upstream = start_fake()
+    upstream = start_fake()
     sidecar = Sidecar(jobcreds_bin, upstream, tmp_path, args=("--job-id", JOB_ID, "--credential-lifetime", "6s"))
     try:
-        process.stdin.close()
-        process.wait(timeout=10)  # upstream is gone: connections are refused
+        upstream.stop()  # upstream is gone: connections are refused
         sidecar.wait_until(lambda: any(line["event"] == "refresh_failed" for line in sidecar.audit()), timeout=30,
                            what="a refused refresh")
         assert any(line.get("outcome") == "network" for line in sidecar.audit())
         assert_only_valid_answers(sidecar, 1.0)
-        process, upstream = start_fake()
+        upstream = start_fake()
         sidecar.wait_until(lambda: sidecar.get("/v1/credentials")[0] == 200 and refreshes_after(sidecar, "0"),
                            timeout=60, what="recovery")
         assert sidecar.process.poll() is None
     finally:
         sidecar.stop()
-        if process.poll() is None:
-            process.stdin.close()
-            process.wait(timeout=10)
+        if upstream.process.poll() is None:
+            upstream.stop()

@@ -1,11 +1,19 @@
 """The request gate and the server's limits over real sockets: hostile bytes from the build
 container get a clear refusal, and the sidecar keeps answering good clients."""
+import os
+import pwd
 import re
 import signal
 import socket
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+
+from conftest import JOB_ID
+from sidecar import serve_environment
 
 
 def raw(sidecar, data, wait=0.3, timeout=3):
@@ -168,23 +176,15 @@ def test_pipelined_requests_are_answered_in_order(serve):
 
 def test_no_core_dumps_and_not_dumpable(jobcreds_bin, fake, tmp_path):
     """Run as an unprivileged user: /proc/PID files of a non-dumpable process belong to root."""
-    import os
-    import pwd
-    import subprocess
-    import tempfile
-    from pathlib import Path
     nobody = pwd.getpwnam("nobody")
     tmp_path = Path(tempfile.mkdtemp(prefix="jobcreds-nobody-"))  # pytest's own folders are private to root
     tmp_path.chmod(0o777)
     os.chmod(os.path.dirname(fake.ca_bundle), 0o755)
-    env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
-           "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c", "AWS_CA_BUNDLE": fake.ca_bundle,
-           "AWS_EC2_METADATA_DISABLED": "true", "HOME": str(tmp_path)}
     process = subprocess.Popen(
         ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", jobcreds_bin,
-         "serve", "--job-id", "f4f4ff82-2d11-4b3c-9e2d-0123456789ab", "--region", "us-east-1", "--endpoint-url",
-         fake.https, "--listen", "127.0.0.1:0", "--token-file", str(tmp_path / "token"), "--audit-log",
-         str(tmp_path / "audit.log")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+         "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0", "--token-file", str(tmp_path / "token"),
+         "--audit-log", str(tmp_path / "audit.log")], env=serve_environment(fake, tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         audit = tmp_path / "audit.log"
         deadline = time.time() + 20
