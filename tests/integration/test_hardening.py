@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOB_ID
+from conftest import CANARY, JOB_ID
 from sidecar import serve_environment
 
 
@@ -222,7 +222,8 @@ def test_sighup_rotates_the_token_and_reopens_the_audit_log(serve):
 def test_sighup_keeps_the_token_when_the_new_file_is_bad(serve):
     sidecar = serve()
     old = sidecar.token
-    sidecar.token_path.write_text("bad\n")
+    sidecar.token_path.write_text("bad-" + CANARY + "\n")  # a line break: refused, and never repeated
     sidecar.process.send_signal(signal.SIGHUP)
     sidecar.wait_until(lambda: any(line["event"] == "reload_failed" for line in sidecar.audit()), what="reload_failed")
     assert sidecar.get("/v1/credentials", token=old)[0] == 200
+    assert CANARY not in sidecar.audit_path.read_text()
