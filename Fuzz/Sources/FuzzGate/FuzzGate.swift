@@ -13,7 +13,7 @@ struct FixedClock: WallClock {
 }
 
 final class NullSink: AuditSink {
-    func write(_ line: String) -> Bool { true }
+    func write(line: [UInt8]) -> Bool { true }
 }
 
 let secret = "FUZZ-SECRET-VALUE"
