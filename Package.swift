@@ -1,29 +1,38 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// Module graph (arrows point one way; C never appears in a public signature):
+/// jobcreds builds on Linux only (Glibc, prctl, epoll through libmicrohttpd).
 ///
-///   jobcreds (executable: CLI wiring only)
-///     └── JobCreds (the sidecar's use cases: check, serve)
-///           ├── CodePipeline (client, models, allowlisted projection)
-///           │     ├── AWSSigning (SigV4: pure values, no I/O)
-///           │     └── AWSIdentity (the worker's own credential chain)
-///           ├── HTTPTransport (the small Sendable protocol every HTTP user sees)
-///           └── CurlHTTP (the only code that touches libcurl)
-///   CryptoPrimitives is the only code that touches OpenSSL.
+/// The module graph, drawn from the imports (`scripts/module-graph.py` checks that every target
+/// declares exactly what it imports; arrows point one way; C never appears in a public signature):
+///
+///   jobcreds (executable: command line, wiring, exit statuses)
+///     ├── JobCreds (the sidecar: check, serve; the audited layer, the pure router, cache, audit, metrics)
+///     │     ├── CodePipeline (client, models, the allowlisted projection)
+///     │     │     ├── AWSSigning (SigV4 as pure values; AWS dates, clocks, the credentials-source seam)
+///     │     │     └── HTTPTransport
+///     │     ├── AWSIdentity (the worker's own credential chain) ── AWSSigning, HTTPTransport
+///     │     ├── MicroHTTPServer (the only code that touches libmicrohttpd) ── CMicroHTTPD, CMicroHTTPDShims
+///     │     └── CProcessShims (prctl)
+///     └── CurlHTTP (the only code that touches libcurl) ── CCurl, CCurlShims
+///   HTTPTransport (the client's Sendable transport protocol, retries) ── HTTPCore
+///   HTTPCore (header fields and host rules, shared by client, server and signer)
+///   CryptoPrimitives (the only code that touches OpenSSL) ── COpenSSL
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6)
 ]
 
 let package = Package(
     name: "jobcreds",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "jobcreds", targets: ["jobcreds"]),
         // For Fuzz/, the libFuzzer targets (a package of their own, built with -sanitize=fuzzer).
         .library(
             name: "JobCredsCore",
-            targets: ["JobCreds", "CodePipeline", "MicroHTTPServer", "AWSSigning", "AWSIdentity", "CryptoPrimitives"]),
+            targets: [
+                "JobCreds", "CodePipeline", "MicroHTTPServer", "AWSSigning", "AWSIdentity", "CryptoPrimitives",
+                "HTTPCore",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,40 +41,44 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // C libraries, as Debian ships them.
+        // C libraries, as Debian ships them, and typed wrappers for what Swift cannot call:
+        // one shim per library, imported only by that library's wrapper.
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
-        // Typed wrappers for the variadic C functions Swift cannot call.
-        .target(name: "CJobCredsShims", dependencies: ["CCurl", "CMicroHTTPD"]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
+        .target(name: "CProcessShims"),
 
         // Swift modules, lowest first.
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strictSwift),
-        .target(name: "HTTPTransport", swiftSettings: strictSwift),
+        .target(name: "HTTPCore", swiftSettings: strictSwift),
+        .target(name: "HTTPTransport", dependencies: ["HTTPCore"], swiftSettings: strictSwift),
         .target(
-            name: "CurlHTTP", dependencies: ["HTTPTransport", "CCurl", "CJobCredsShims"],
+            name: "CurlHTTP", dependencies: ["HTTPCore", "HTTPTransport", "CCurl", "CCurlShims"],
             swiftSettings: strictSwift),
         .target(
-            name: "MicroHTTPServer", dependencies: ["CMicroHTTPD", "CJobCredsShims"], swiftSettings: strictSwift),
-        .target(name: "AWSSigning", dependencies: ["CryptoPrimitives"], swiftSettings: strictSwift),
+            name: "MicroHTTPServer", dependencies: ["HTTPCore", "CMicroHTTPD", "CMicroHTTPDShims"],
+            swiftSettings: strictSwift),
+        .target(name: "AWSSigning", dependencies: ["CryptoPrimitives", "HTTPCore"], swiftSettings: strictSwift),
         .target(
             name: "AWSIdentity",
-            dependencies: ["AWSSigning", "HTTPTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AWSSigning", "HTTPCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift),
         .target(
             name: "CodePipeline",
-            dependencies: [
-                "AWSSigning", "AWSIdentity", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["AWSSigning", "HTTPTransport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift),
         .target(
             name: "JobCreds",
             dependencies: [
-                "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives", "MicroHTTPServer",
-                "CJobCredsShims",
+                "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPCore", "HTTPTransport", "CryptoPrimitives",
+                "MicroHTTPServer", "CProcessShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -73,35 +86,36 @@ let package = Package(
         .executableTarget(
             name: "jobcreds",
             dependencies: [
-                "JobCreds", "CodePipeline", "AWSIdentity", "CurlHTTP", "HTTPTransport", "MicroHTTPServer",
+                "JobCreds", "CurlHTTP", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
 
-        // Tests.
+        // Tests: one target per module; TestSupport holds the fakes of the lower modules' seams.
         .target(
             name: "TestSupport",
-            dependencies: [
-                "HTTPTransport", "AWSSigning", "AWSIdentity", "JobCreds",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["AWSSigning", "HTTPTransport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strictSwift),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strictSwift),
         .testTarget(
-            name: "AWSSigningTests", dependencies: ["AWSSigning", "TestSupport"],
+            name: "AWSSigningTests", dependencies: ["AWSSigning", "HTTPCore", "TestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "AWSIdentityTests", dependencies: ["AWSIdentity", "AWSSigning", "HTTPTransport", "TestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "CodePipelineTests",
-            dependencies: ["CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "TestSupport"],
+            dependencies: ["CodePipeline", "AWSSigning", "HTTPTransport", "TestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "JobCredsTests",
-            dependencies: ["JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "MicroHTTPServer", "TestSupport"],
+            dependencies: [
+                "JobCreds", "CodePipeline", "AWSSigning", "CryptoPrimitives", "HTTPCore", "MicroHTTPServer",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],

@@ -1,4 +1,5 @@
 import AWSSigning
+import HTTPCore
 import HTTPTransport
 
 /// Credentials from a container credentials endpoint: ECS task roles
@@ -17,9 +18,10 @@ public struct ContainerProvider: CredentialProvider {
 
     /// The ECS agent's fixed address, for relative URIs.
     static let ecsHost = "169.254.170.2"
-    /// The hosts plain HTTP may be used with (as the SDKs allow): loopback and the ECS/EKS
-    /// link-local addresses.
-    public static let plainHTTPHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+    /// The addresses beside loopback that the SDKs send plain-HTTP credential requests to: the
+    /// ECS agent's and EKS Pod Identity's (IPv4 and IPv6). The one list of them: the sidecar's
+    /// `--listen` check reads it too.
+    public static let plainHTTPHosts = [ecsHost, "169.254.170.23", "fd00:ec2::23"]
 
     /// The provider, if the environment names a container endpoint.
     /// - Throws: `IdentityError.misconfigured` for a URI the SDKs would refuse.
@@ -40,10 +42,11 @@ public struct ContainerProvider: CredentialProvider {
                     .misconfigured, provider: "container", "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
             }
             guard parsed.scheme == "https" || parsed.isLoopback || plainHTTPHosts.contains(parsed.host) else {
+                let others = plainHTTPHosts.dropLast().joined(separator: ", ")
                 throw IdentityError(
                     .misconfigured, provider: "container",
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain http to \(parsed.host); only loopback, "
-                        + "169.254.170.2, 169.254.170.23 and fd00:ec2::23 may be used without https")
+                        + "\(others) and \(plainHTTPHosts.last ?? "") may be used without https")
             }
             url = parsed
         } else {
@@ -55,20 +58,20 @@ public struct ContainerProvider: CredentialProvider {
     }
 
     public func fetch() async throws(IdentityError) -> Credentials {
-        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        var headers: HTTPHeaders = [("Accept", "application/json")]
         if let authorization = try authorizationToken() {
-            headers.append(("Authorization", authorization))
+            headers.append("Authorization", authorization)
         }
         let request = HTTPRequest(
             method: "GET", url: url.description, headers: headers, timeout: .seconds(2), connectTimeout: .seconds(1))
-        return try await retry.run(shouldRetry: { (error: IdentityError) in error.isTransient }) {
+        return try await retry.run(shouldRetry: { (error: IdentityError) in error.isRetryable }) {
             (_) throws(IdentityError) in
             let response = try await send(request)
             guard response.status == 200 else {
                 let code: IdentityError.Code = response.status == 401 || response.status == 403 ? .denied : .unreachable
                 throw IdentityError(
                     code, provider: name, "the endpoint answered HTTP \(response.status)",
-                    isTransient: response.status >= 500 || response.status == 429)
+                    isRetryable: response.status >= 500 || response.status == 429)
             }
             return try CredentialsDocument.credentials(from: response.body, provider: name)
         }
@@ -79,7 +82,8 @@ public struct ContainerProvider: CredentialProvider {
             return try await transport.send(request)
         } catch {
             throw IdentityError(
-                .unreachable, provider: name, "cannot reach \(url.hostHeader): \(error)", isTransient: error.isTransient
+                .unreachable, provider: name, "cannot reach \(url.hostHeader): \(error)",
+                isRetryable: error.isRetryable, underlying: error
             )
         }
     }

@@ -27,7 +27,7 @@ struct CredentialsDocument: Decodable {
         if let code = document.Code, code != "Success" {
             throw IdentityError(
                 .denied, provider: provider, "the endpoint answered Code=\(sanitizedCode(code)) instead of Success",
-                isTransient: true)
+                isRetryable: true)
         }
         guard let keyId = document.AccessKeyId, !keyId.isEmpty, let secret = document.SecretAccessKey,
             !secret.isEmpty

@@ -15,8 +15,6 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         case denied
         /// The endpoint answered something that is not credentials.
         case malformedResponse
-        /// The credentials have expired and could not be refreshed.
-        case expired
     }
 
     /// The kind of failure.
@@ -25,15 +23,21 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
     public var provider: String
     /// A message for an operator.
     public var message: String
-    /// Whether a retry may succeed.
-    public var isTransient: Bool
+    /// Whether trying again may succeed: decided where the failure is seen (an HTTP 503 and an
+    /// HTTP 403 are both `unreachable` or `denied`, but only one is worth retrying).
+    public var isRetryable: Bool
+    /// The error beneath this one, if any (a transport failure).
+    public var underlying: (any Error)?
 
     /// Creates an error.
-    public init(_ code: Code, provider: String, _ message: String, isTransient: Bool = false) {
+    public init(
+        _ code: Code, provider: String, _ message: String, isRetryable: Bool = false, underlying: (any Error)? = nil
+    ) {
         self.code = code
         self.provider = provider
         self.message = message
-        self.isTransient = isTransient
+        self.isRetryable = isRetryable
+        self.underlying = underlying
     }
 
     public var description: String { "\(provider): \(message)" }

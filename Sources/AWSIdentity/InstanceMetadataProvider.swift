@@ -1,4 +1,5 @@
 import AWSSigning
+import HTTPCore
 import HTTPTransport
 
 /// Credentials of the EC2 instance profile through IMDSv2 only: a session token from
@@ -23,11 +24,11 @@ public struct InstanceMetadataProvider: CredentialProvider {
     }
 
     public func fetch() async throws(IdentityError) -> Credentials {
-        try await retry.run(shouldRetry: { (error: IdentityError) in error.isTransient }) {
+        try await retry.run(shouldRetry: { (error: IdentityError) in error.isRetryable }) {
             (_) throws(IdentityError) in
             let token = try await call(
                 "PUT", "/latest/api/token", headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")])
-            let sessionHeader = [(name: "X-aws-ec2-metadata-token", value: String(decoding: token, as: UTF8.self))]
+            let sessionHeader: HTTPHeaders = [("X-aws-ec2-metadata-token", String(decoding: token, as: UTF8.self))]
             let roles = try await call("GET", "/latest/meta-data/iam/security-credentials/", headers: sessionHeader)
             guard
                 let role = String(decoding: roles, as: UTF8.self).split(whereSeparator: \.isNewline).first
@@ -44,7 +45,7 @@ public struct InstanceMetadataProvider: CredentialProvider {
     }
 
     private func call(
-        _ method: String, _ path: String, headers: [(name: String, value: String)]
+        _ method: String, _ path: String, headers: HTTPHeaders
     )
         async throws(IdentityError) -> [UInt8]
     {
@@ -56,7 +57,7 @@ public struct InstanceMetadataProvider: CredentialProvider {
         } catch {
             throw IdentityError(
                 .unreachable, provider: name, "the instance metadata service is not reachable (not on EC2?): \(error)",
-                isTransient: error.isTransient)
+                isRetryable: error.isRetryable, underlying: error)
         }
         switch response.status {
         case 200:
@@ -72,7 +73,7 @@ public struct InstanceMetadataProvider: CredentialProvider {
         default:
             throw IdentityError(
                 .unreachable, provider: name, "the metadata service answered HTTP \(response.status) to \(path)",
-                isTransient: response.status >= 500 || response.status == 429)
+                isRetryable: response.status >= 500 || response.status == 429)
         }
     }
 }

@@ -8,19 +8,49 @@ import Logging
 #endif
 
 /// Caches a provider's credentials and fetches new ones before they expire, with exactly one
-/// fetch in flight however many callers ask.
-///
-/// States: empty → fetching → fresh → (refresh window) refreshing while still valid → fresh, or
-/// failed. A failed refresh keeps returning the cached credentials while they are still valid.
+/// fetch in flight however many callers ask. A failed refresh keeps returning the cached
+/// credentials while they are still valid.
 ///
 /// Thread-safety: an actor.
-public actor RefreshingCredentialProvider {
+public actor RefreshingCredentialProvider: CredentialsSource {
+    private typealias Fetch = Task<Result<Credentials, IdentityError>, Never>
+
+    /// Where the cache stands (the sidecar's `CredentialCache.State` has the same shape).
+    private enum State {
+        /// Nothing fetched, or the last fetch failed with nothing cached.
+        case empty
+        /// The first fetch is in flight; callers wait for it.
+        case fetching(Fetch)
+        /// Credentials are cached (a failed refresh leaves the previous ones here).
+        case fresh(Credentials)
+        /// Cached credentials are near expiry and a refresh is in flight; callers wait for it.
+        case refreshing(Credentials, Fetch)
+
+        var cached: Credentials? {
+            switch self {
+            case .fresh(let credentials), .refreshing(let credentials, _): credentials
+            case .empty, .fetching: nil
+            }
+        }
+
+        var fetch: Fetch? {
+            switch self {
+            case .fetching(let fetch), .refreshing(_, let fetch): fetch
+            case .empty, .fresh: nil
+            }
+        }
+
+        /// The same state holding `credentials` instead, with any fetch in flight kept.
+        func holding(_ credentials: Credentials) -> State {
+            fetch.map { .refreshing(credentials, $0) } ?? .fresh(credentials)
+        }
+    }
+
     private let provider: any CredentialProvider
     private let clock: any WallClock
     private let refreshWindow: TimeInterval
     private let logger: Logger
-    private var cached: Credentials?
-    private var inFlight: Task<Result<Credentials, IdentityError>, Never>?
+    private var state = State.empty
 
     /// The wrapped provider's name.
     public nonisolated var name: String { provider.name }
@@ -39,39 +69,50 @@ public actor RefreshingCredentialProvider {
 
     /// Credentials valid now, fetched only when the cached ones are missing or near expiry.
     public func credentials() async throws(IdentityError) -> Credentials {
-        let now = clock.now
-        if let cached, !needsRefresh(cached, now: now) { return cached }
-        let task: Task<Result<Credentials, IdentityError>, Never>
-        if let inFlight {
-            task = inFlight
-        } else {
-            let provider = provider
-            task = Task { await Self.fetch(provider) }
-            inFlight = task
+        let fetch: Fetch
+        switch state {
+        case .fresh(let cached) where !needsRefresh(cached, now: clock.now):
+            return cached
+        case .fresh(let cached):
+            fetch = start()
+            state = .refreshing(cached, fetch)
+        case .empty:
+            fetch = start()
+            state = .fetching(fetch)
+        case .fetching(let inFlight), .refreshing(_, let inFlight):
+            fetch = inFlight
         }
-        let result = await task.value
-        if inFlight == task { inFlight = nil }
+        let result = await fetch.value
+        // Every caller that waited on this fetch gets here; the state may have moved meanwhile.
+        let previous = state.cached
+        let finished = state.fetch == fetch
         switch result {
         case .success(let fresh):
-            if cached?.accessKeyId != fresh.accessKeyId || cached?.expiration != fresh.expiration {
+            if previous?.accessKeyId != fresh.accessKeyId || previous?.expiration != fresh.expiration {
                 logger.info(
                     "own credentials refreshed",
                     metadata: [
                         "provider": "\(provider.name)", "accessKeyId": "\(fresh.accessKeyId)",
-                        "expiration": "\(fresh.expiration.map(AWSDate.iso8601) ?? "none")",
+                        "expiration": "\(fresh.expiration.map { AWSDate.iso8601($0) } ?? "none")",
                     ])
             }
-            cached = fresh
+            state = finished ? .fresh(fresh) : state.holding(fresh)
             return fresh
         case .failure(let error):
-            if let cached, cached.expiration.map({ clock.now < $0 }) ?? true {
+            if finished { state = previous.map { .fresh($0) } ?? .empty }
+            if let previous, previous.expiration.map({ clock.now < $0 }) ?? true {
                 logger.warning(
                     "own credentials refresh failed; using the cached ones until they expire",
                     metadata: ["provider": "\(provider.name)", "error": "\(error)"])
-                return cached
+                return previous
             }
             throw error
         }
+    }
+
+    private func start() -> Fetch {
+        let provider = provider
+        return Task { await Self.fetch(provider) }
     }
 
     private static func fetch(_ provider: any CredentialProvider) async -> Result<Credentials, IdentityError> {

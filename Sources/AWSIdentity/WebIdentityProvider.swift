@@ -51,8 +51,7 @@ public struct WebIdentityProvider: CredentialProvider {
     /// The regional STS endpoint; the global one when no region is known.
     static func stsEndpoint(region: String?) -> String {
         guard let region else { return "https://sts.amazonaws.com" }
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return "https://sts.\(region).\(suffix)"
+        return "https://sts.\(region).\(AWSRegion.dnsSuffix(region))"
     }
 
     public func fetch() async throws(IdentityError) -> Credentials {
@@ -68,7 +67,7 @@ public struct WebIdentityProvider: CredentialProvider {
             method: "POST", url: endpoint.description,
             headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "text/xml")],
             body: Array(form.utf8), timeout: .seconds(10))
-        return try await retry.run(shouldRetry: { (error: IdentityError) in error.isTransient }) {
+        return try await retry.run(shouldRetry: { (error: IdentityError) in error.isRetryable }) {
             (_) throws(IdentityError) in
             let response = try await send(request)
             let xml = String(decoding: response.body, as: UTF8.self)
@@ -81,7 +80,7 @@ public struct WebIdentityProvider: CredentialProvider {
                     transient ? .unreachable : .denied, provider: name,
                     "STS refused AssumeRoleWithWebIdentity for \(roleArn): \(code); check the role's trust policy "
                         + "and the token's audience",
-                    isTransient: transient)
+                    isRetryable: transient)
             }
             guard let keyId = XMLText.element("AccessKeyId", in: xml),
                 let secret = XMLText.element("SecretAccessKey", in: xml),
@@ -102,25 +101,7 @@ public struct WebIdentityProvider: CredentialProvider {
         } catch {
             throw IdentityError(
                 .unreachable, provider: name, "cannot reach STS at \(endpoint.hostHeader): \(error)",
-                isTransient: error.isTransient)
+                isRetryable: error.isRetryable, underlying: error)
         }
-    }
-}
-
-/// Reads the text of simple XML elements (STS answers are flat enough for this).
-enum XMLText {
-    /// The unescaped text of the first `<name>…</name>`, or nil.
-    static func element(_ name: String, in xml: String) -> String? {
-        guard let open = xml.firstRange(of: "<\(name)>"),
-            let close = xml[open.upperBound...].firstRange(of: "</\(name)>")
-        else { return nil }
-        return unescape(xml[open.upperBound..<close.lowerBound])
-    }
-
-    private static func unescape(_ text: Substring) -> String {
-        guard text.contains("&") else { return String(text) }
-        return String(
-            text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
-                .replacing("&apos;", with: "'").replacing("&amp;", with: "&"))
     }
 }

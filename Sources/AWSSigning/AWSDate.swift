@@ -59,11 +59,12 @@ public enum AWSDate {
     }
 
     /// `2015-08-30T12:36:00Z`: ISO 8601 in UTC with a `Z`, to the second (what every SDK's
-    /// container-credentials provider accepts as `Expiration`).
-    public static func iso8601(_ date: Date) -> String {
+    /// container-credentials provider accepts as `Expiration`); `2015-08-30T12:36:00.123Z` with
+    /// `milliseconds` (log lines).
+    public static func iso8601(_ date: Date, milliseconds: Bool = false) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(20)
-        appendISO8601(date, milliseconds: false, to: &out)
+        out.reserveCapacity(24)
+        appendISO8601(date, milliseconds: milliseconds, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 

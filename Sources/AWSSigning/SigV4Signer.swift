@@ -1,4 +1,5 @@
 import CryptoPrimitives
+import HTTPCore
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -27,13 +28,13 @@ public struct SigV4Signer: Sendable {
         /// The raw query string, without `?`; empty for none.
         public var query: String
         /// Headers to sign, in order. `Authorization` is never signed.
-        public var headers: [(name: String, value: String)]
+        public var headers: HTTPHeaders
         /// The body.
         public var body: [UInt8]
 
         /// Creates a request.
         public init(
-            method: String, path: String, query: String = "", headers: [(name: String, value: String)],
+            method: String, path: String, query: String = "", headers: HTTPHeaders,
             body: [UInt8] = []
         ) {
             self.method = method
@@ -56,7 +57,7 @@ public struct SigV4Signer: Sendable {
         public var authorization: String
         /// The request's headers plus `X-Amz-Date`, `X-Amz-Security-Token` (if any) and
         /// `Authorization`: what goes on the wire.
-        public var headers: [(name: String, value: String)]
+        public var headers: HTTPHeaders
     }
 
     /// The key that signs.
@@ -88,15 +89,12 @@ public struct SigV4Signer: Sendable {
     /// Signs `request` as of `date`.
     public func sign(_ request: Request, at date: Date) -> Signed {
         let timestamp = AWSDate.amzTimestamp(date)
-        var headers = request.headers.filter { $0.name.lowercased() != "authorization" }
-        if let index = headers.firstIndex(where: { $0.name.lowercased() == "x-amz-date" }) {
-            headers[index].value = timestamp
-        } else {
-            headers.append((name: "X-Amz-Date", value: timestamp))
-        }
-        let hasTokenHeader = headers.contains { $0.name.lowercased() == "x-amz-security-token" }
+        var headers = request.headers
+        headers.remove("Authorization")
+        headers.set("X-Amz-Date", timestamp)
+        let hasTokenHeader = headers.contains("X-Amz-Security-Token")
         if let token = credentials.sessionToken, signsSessionToken, !hasTokenHeader {
-            headers.append((name: "X-Amz-Security-Token", value: token))
+            headers.append("X-Amz-Security-Token", token)
         }
         var toSign = request
         toSign.headers = headers
@@ -111,9 +109,9 @@ public struct SigV4Signer: Sendable {
             "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
         if let token = credentials.sessionToken, !signsSessionToken, !hasTokenHeader {
-            headers.append((name: "X-Amz-Security-Token", value: token))
+            headers.append("X-Amz-Security-Token", token)
         }
-        headers.append((name: "Authorization", value: authorization))
+        headers.append("Authorization", authorization)
         return Signed(
             canonicalRequest: canonical.text, stringToSign: toSignText, signature: signature,
             authorization: authorization, headers: headers)
@@ -192,7 +190,7 @@ public struct SigV4Signer: Sendable {
 
     /// Names lower-cased and sorted; values trimmed with inner runs of white space folded to one
     /// space; repeated names joined with `,` in order.
-    static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
+    static func canonicalHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
         var order: [String] = []
         var values: [String: [String]] = [:]
         for (name, value) in headers {
@@ -201,7 +199,7 @@ public struct SigV4Signer: Sendable {
             if values[key] == nil { order.append(key) }
             values[key, default: []].append(foldWhitespace(value))
         }
-        return order.sorted().map { (name: $0, value: values[$0, default: []].joined(separator: ",")) }
+        return HTTPHeaders(order.sorted().map { (name: $0, value: values[$0, default: []].joined(separator: ",")) })
     }
 
     private static func foldWhitespace(_ value: String) -> String {

@@ -1,4 +1,3 @@
-import AWSIdentity
 import AWSSigning
 import HTTPTransport
 import Logging
@@ -18,10 +17,11 @@ import Logging
 /// Thread-safety: a value type; calls may run concurrently.
 public struct CodePipelineClient: Sendable {
     private let transport: any HTTPTransport
-    private let identity: RefreshingCredentialProvider
+    private let identity: any CredentialsSource
     private let region: String
     private let endpoint: EndpointURL
     private let clock: any WallClock
+    private let uptime: MonotonicClock
     private let retry: RetryPolicy
     private let timeout: Duration
     private let logger: Logger
@@ -31,11 +31,13 @@ public struct CodePipelineClient: Sendable {
     /// Creates a client.
     /// - Parameters:
     ///   - identity: the worker's own credentials.
+    ///   - clock: the time signatures carry.
+    ///   - uptime: the clock attempts' latencies are measured on.
     ///   - observer: told of every HTTP attempt (audit, metrics).
     public init(
-        transport: any HTTPTransport, identity: RefreshingCredentialProvider, region: String, endpoint: EndpointURL,
-        clock: any WallClock = SystemWallClock(), retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(10),
-        logger: Logger = Logger(label: "jobcreds.codepipeline"),
+        transport: any HTTPTransport, identity: any CredentialsSource, region: String, endpoint: EndpointURL,
+        clock: any WallClock = SystemWallClock(), uptime: MonotonicClock = .system, retry: RetryPolicy = RetryPolicy(),
+        timeout: Duration = .seconds(10), logger: Logger = Logger(label: "jobcreds.codepipeline"),
         observer: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
     ) {
         self.transport = transport
@@ -43,6 +45,7 @@ public struct CodePipelineClient: Sendable {
         self.region = region
         self.endpoint = endpoint
         self.clock = clock
+        self.uptime = uptime
         self.retry = retry
         self.timeout = timeout
         self.logger = logger
@@ -55,7 +58,7 @@ public struct CodePipelineClient: Sendable {
     /// Fetches a custom action job.
     public func getJobDetails(_ jobId: JobID) async throws(CodePipelineError) -> JobDetails {
         let body = try Self.json(["jobId": jobId.value])
-        return try await call("GetJobDetails", body: body, secrets: [])
+        return try await call(.getJobDetails, body: body, secrets: [])
     }
 
     /// Fetches a third-party action job with its client token.
@@ -65,7 +68,7 @@ public struct CodePipelineClient: Sendable {
         -> JobDetails
     {
         let body = try Self.json(["jobId": jobId.value, "clientToken": clientToken.value])
-        return try await call("GetThirdPartyJobDetails", body: body, secrets: [clientToken.value])
+        return try await call(.getThirdPartyJobDetails, body: body, secrets: [clientToken.value])
     }
 
     /// Fetches whichever kind of job `jobId` is.
@@ -79,7 +82,7 @@ public struct CodePipelineClient: Sendable {
     // MARK: - The call
 
     private func call(
-        _ operation: String, body: [UInt8], secrets: [String]
+        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String]
     ) async throws(CodePipelineError)
         -> JobDetails
     {
@@ -89,7 +92,7 @@ public struct CodePipelineClient: Sendable {
                 logger.warning(
                     "CodePipeline call failed; retrying",
                     metadata: [
-                        "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error)",
+                        "operation": "\(operation.rawValue)", "attempt": "\(attempt)", "error": "\(error)",
                         "delay_ms": "\(delay.wholeMilliseconds)",
                     ])
             }
@@ -99,7 +102,7 @@ public struct CodePipelineClient: Sendable {
     }
 
     private func attemptCall(
-        _ operation: String, body: [UInt8], secrets: [String], attempt: Int
+        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String], attempt: Int
     )
         async throws(CodePipelineError) -> JobDetails
     {
@@ -107,7 +110,8 @@ public struct CodePipelineClient: Sendable {
         do {
             credentials = try await identity.credentials()
         } catch {
-            throw CodePipelineError(.identity, "the worker's own AWS credentials are unavailable: \(error)")
+            throw CodePipelineError(
+                .identity, "the worker's own AWS credentials are unavailable: \(error)", underlying: error)
         }
         let signer = SigV4Signer(credentials: credentials, region: region, service: "codepipeline")
         let signed = signer.sign(
@@ -115,26 +119,28 @@ public struct CodePipelineClient: Sendable {
                 method: "POST", path: endpoint.path, query: endpoint.query,
                 headers: [
                     ("Host", endpoint.hostHeader), ("Content-Type", "application/x-amz-json-1.1"),
-                    ("X-Amz-Target", "CodePipeline_20150709.\(operation)"),
+                    ("X-Amz-Target", "CodePipeline_20150709.\(operation.rawValue)"),
                 ], body: body),
             at: clock.now.addingTimeInterval(skew.offset))
+        var headers = signed.headers
+        headers.remove("Host")  // libcurl writes it from the URL
         let request = HTTPRequest(
-            method: "POST", url: endpoint.description,
-            headers: signed.headers.filter { $0.name.lowercased() != "host" }, body: body, timeout: timeout)
+            method: "POST", url: endpoint.description, headers: headers, body: body, timeout: timeout)
 
-        let started = ContinuousClock.now
-        var record = UpstreamCall(operation: operation, attempt: attempt, outcome: "success", latency: .zero)
+        let started = uptime.now
+        var record = UpstreamCall(operation: operation, attempt: attempt, outcome: .success, latency: .zero)
         defer {
-            record.latency = ContinuousClock.now - started
+            record.latency = uptime.now - started
             observer(record)
         }
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
-            let code: CodePipelineError.Code = error.isTransient ? .network : .transport
-            record.outcome = code.rawValue
-            throw CodePipelineError(code, "cannot reach CodePipeline at \(endpoint.hostHeader): \(error)")
+            let code: CodePipelineError.Code = error.isRetryable ? .network : .transport
+            record.outcome = .failed(code)
+            throw CodePipelineError(
+                code, "cannot reach CodePipeline at \(endpoint.hostHeader): \(error)", underlying: error)
         }
         record.httpStatus = response.status
         record.requestId = response.header("x-amzn-RequestId")
@@ -144,7 +150,7 @@ public struct CodePipelineClient: Sendable {
             where error.code == .accessDenied
             && skew.correct(from: response, upstreamCode: error.upstreamCode, now: clock.now)
         {
-            record.outcome = CodePipelineError.Code.clockSkew.rawValue
+            record.outcome = .failed(.clockSkew)
             logger.warning(
                 "the local clock is off from CodePipeline's; signing with the corrected time",
                 metadata: ["offset_seconds": "\(Int(skew.offset))"])
@@ -152,7 +158,7 @@ public struct CodePipelineClient: Sendable {
                 .clockSkew, "CodePipeline refused the signature for clock skew; corrected by \(Int(skew.offset)) s",
                 upstreamCode: error.upstreamCode, httpStatus: response.status, requestId: record.requestId)
         } catch {
-            record.outcome = error.code.rawValue
+            record.outcome = .failed(error.code)
             var error = error
             error.requestId = error.requestId ?? record.requestId
             throw error
@@ -160,7 +166,7 @@ public struct CodePipelineClient: Sendable {
     }
 
     private static func interpret(_ response: HTTPResponse, secrets: [String]) throws(CodePipelineError) -> JobDetails {
-        guard response.status == 200 else { throw UpstreamError.decode(response, secrets: secrets) }
+        guard response.status == 200 else { throw CodePipelineError.decode(response, secrets: secrets) }
         return try JobDetails.decode(response.body)
     }
 

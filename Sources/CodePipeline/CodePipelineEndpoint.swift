@@ -1,3 +1,4 @@
+import AWSSigning
 import HTTPTransport
 
 /// Where CodePipeline calls go: `--endpoint-url`, then `AWS_ENDPOINT_URL_CODEPIPELINE`, then
@@ -41,8 +42,7 @@ public enum CodePipelineEndpoint {
                 "CodePipeline has no FIPS endpoint in \(region); FIPS regions: "
                     + fipsRegions.sorted().joined(separator: ", "))
         }
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        let host = "codepipeline\(fips ? "-fips" : "").\(region).\(suffix)"
+        let host = "codepipeline\(fips ? "-fips" : "").\(region).\(AWSRegion.dnsSuffix(region))"
         guard let url = EndpointURL("https://\(host)") else {
             throw CodePipelineError(.invalidRequest, "cannot build an endpoint for region \(region)")
         }

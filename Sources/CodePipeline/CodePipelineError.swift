@@ -5,7 +5,7 @@
 /// client token has been removed (AWS's access-denied messages name the missing permission).
 public struct CodePipelineError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
         /// The job id is not of the right form; nothing was sent.
         case invalidJobId
         /// The client token is not of the right form; nothing was sent.
@@ -49,16 +49,20 @@ public struct CodePipelineError: Error, Sendable, CustomStringConvertible {
     public var httpStatus: Int?
     /// The AWS request id of the failed call, for support cases.
     public var requestId: String?
+    /// The error beneath this one, if any (a transport or identity failure).
+    public var underlying: (any Error)?
 
     /// Creates an error.
     public init(
-        _ code: Code, _ message: String, upstreamCode: String? = nil, httpStatus: Int? = nil, requestId: String? = nil
+        _ code: Code, _ message: String, upstreamCode: String? = nil, httpStatus: Int? = nil, requestId: String? = nil,
+        underlying: (any Error)? = nil
     ) {
         self.code = code
         self.message = message
         self.upstreamCode = upstreamCode
         self.httpStatus = httpStatus
         self.requestId = requestId
+        self.underlying = underlying
     }
 
     /// Whether the job is over: CodePipeline no longer hands out anything for it.

@@ -1,12 +1,30 @@
 /// One HTTP attempt to CodePipeline, as reported to the client's observer (for the audit log
 /// and metrics). Carries nothing secret: no body, no header but the request id.
 public struct UpstreamCall: Sendable {
-    /// `GetJobDetails` or `GetThirdPartyJobDetails`.
-    public var operation: String
+    /// How an attempt ended: `success`, or the code of the error it failed with.
+    public enum Outcome: Sendable, Hashable, CaseIterable {
+        /// An answer that decoded into job details.
+        case success
+        /// The attempt failed with this error code.
+        case failed(CodePipelineError.Code)
+
+        /// `success` or the error code's name (`throttled`, `network`, ...).
+        public var rawValue: String {
+            switch self {
+            case .success: "success"
+            case .failed(let code): code.rawValue
+            }
+        }
+
+        public static var allCases: [Outcome] { [.success] + CodePipelineError.Code.allCases.map(Outcome.failed) }
+    }
+
+    /// The operation called.
+    public var operation: CodePipelineOperation
     /// 1 for the first attempt.
     public var attempt: Int
-    /// `success`, or the error code (`jobNotFound`, `throttled`, `network`, ...).
-    public var outcome: String
+    /// How the attempt ended.
+    public var outcome: Outcome
     /// The HTTP status, if an answer arrived.
     public var httpStatus: Int?
     /// How long the attempt took.
@@ -16,7 +34,7 @@ public struct UpstreamCall: Sendable {
 
     /// Creates a record (the client makes them; tests and other observers may too).
     public init(
-        operation: String, attempt: Int, outcome: String, httpStatus: Int? = nil, latency: Duration,
+        operation: CodePipelineOperation, attempt: Int, outcome: Outcome, httpStatus: Int? = nil, latency: Duration,
         requestId: String? = nil
     ) {
         self.operation = operation

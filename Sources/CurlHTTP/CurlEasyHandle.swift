@@ -1,5 +1,6 @@
 internal import CCurl
-internal import CJobCredsShims
+internal import CCurlShims
+import HTTPCore
 import HTTPTransport
 
 /// Owns one libcurl easy handle. Reusing a handle reuses its connection.
@@ -46,75 +47,77 @@ final class CurlEasyHandle: @unchecked Sendable {
         // libcurl adds `Expect: 100-continue` to larger bodies: a needless round trip.
         headerList = curl_slist_append(headerList, "Expect:")
 
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         if !settings.useProxy {
-            try check(cjc_curl_setopt_ptr(handle, CURLOPT_NOPROXY, "*"), "CURLOPT_NOPROXY")
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_NOPROXY, "*"), "CURLOPT_NOPROXY")
         }
-        try check(cjc_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
-        try check(cjc_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
-        try check(cjc_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
-        try check(cjc_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "CURLOPT_TCP_KEEPALIVE")
-        try check(cjc_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
-        try check(cjc_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)), "CURLOPT_TIMEOUT_MS")
+        try check(CCurlShims_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        try check(CCurlShims_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
+        try check(CCurlShims_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
+        try check(CCurlShims_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "CURLOPT_TCP_KEEPALIVE")
+        try check(CCurlShims_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
         try check(
-            cjc_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
+            CCurlShims_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)), "CURLOPT_TIMEOUT_MS")
+        try check(
+            CCurlShims_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
             "CURLOPT_CONNECTTIMEOUT_MS")
         try check(
-            cjc_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxResponseBytes)),
+            CCurlShims_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxResponseBytes)),
             "CURLOPT_MAXFILESIZE_LARGE")
         if let userAgent = settings.userAgent {
-            try check(cjc_curl_setopt_ptr(handle, CURLOPT_USERAGENT, userAgent), "CURLOPT_USERAGENT")
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_USERAGENT, userAgent), "CURLOPT_USERAGENT")
         }
         if let caBundle = settings.caBundle {
             // CAINFO adds this bundle; CAPATH keeps the system's hashed certificates trusted too.
-            try check(cjc_curl_setopt_ptr(handle, CURLOPT_CAINFO, caBundle), "CURLOPT_CAINFO")
-            try check(cjc_curl_setopt_ptr(handle, CURLOPT_CAPATH, settings.systemCAPath), "CURLOPT_CAPATH")
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_CAINFO, caBundle), "CURLOPT_CAINFO")
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_CAPATH, settings.systemCAPath), "CURLOPT_CAPATH")
         }
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
         try setMethod(request)
 
-        let context = Unmanaged.passUnretained(accumulator).toOpaque()
-        try check(cjc_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
+        let context = accumulator.opaque
         try check(
-            cjc_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
-        try check(cjc_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
+            CCurlShims_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
+        try check(
+            CCurlShims_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
 
         let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
         if result != CURLE_OK {
-            throw CurlError.transportError(
-                result, detail: String(cString: errorBuffer), overLimit: accumulator.overLimit,
+            throw HTTPTransportError(
+                curlCode: result, detail: String(cString: errorBuffer), overLimit: accumulator.overLimit,
                 limit: settings.maxResponseBytes)
         }
         var status = 0
-        _ = cjc_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = CCurlShims_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body)
     }
 
     private func setMethod(_ request: HTTPRequest) throws(HTTPTransportError) {
         switch (request.method, request.body.isEmpty) {
         case ("GET", true):
-            try check(cjc_curl_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
+            try check(CCurlShims_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
         case ("HEAD", true):
-            try check(cjc_curl_setopt_long(handle, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
+            try check(CCurlShims_setopt_long(handle, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
         default:
             // A body (possibly empty) sent with the given method; COPYPOSTFIELDS copies it.
             try check(
-                cjc_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count), "CURLOPT_POSTFIELDSIZE")
+                CCurlShims_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count), "CURLOPT_POSTFIELDSIZE")
             try request.body.withUnsafeBufferPointer { (buffer) throws(HTTPTransportError) in
                 let pointer = UnsafeRawPointer(buffer.baseAddress) ?? UnsafeRawPointer(errorBuffer)
-                try check(cjc_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, pointer), "CURLOPT_COPYPOSTFIELDS")
+                try check(CCurlShims_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, pointer), "CURLOPT_COPYPOSTFIELDS")
             }
             if request.method != "POST" {
-                try check(cjc_curl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method), "CURLOPT_CUSTOMREQUEST")
+                try check(CCurlShims_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method), "CURLOPT_CUSTOMREQUEST")
             }
         }
     }
 
     private func check(_ code: CURLcode, _ option: String) throws(HTTPTransportError) {
-        guard code == CURLE_OK else { throw CurlError.setupError(code, option: option) }
+        guard code == CURLE_OK else { throw HTTPTransportError(curlSetup: code, option: option) }
     }
 
     private func milliseconds(_ duration: Duration) -> Int {
@@ -122,41 +125,11 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 }
 
-/// Collects a response's headers and body while libcurl delivers them.
-private final class ResponseAccumulator {
-    let limit: Int
-    var headers: [(name: String, value: String)] = []
-    var body: [UInt8] = []
-    var overLimit = false
-
-    init(limit: Int) { self.limit = limit }
-
-    func appendHeaderLine(_ line: String) {
-        let trimmed = line.trimmingTrailingNewline()
-        if trimmed.hasPrefix("HTTP/") {
-            headers.removeAll()  // a new response (after 100-continue or a proxy CONNECT)
-            return
-        }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = String(trimmed[..<colon])
-        let value = trimmed[trimmed.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-        headers.append((name: name, value: String(value)))
-    }
-}
-
-extension String {
-    fileprivate func trimmingTrailingNewline() -> String {
-        var result = Substring(self)
-        while let last = result.last, last == "\r" || last == "\n" || last == "\r\n" { result = result.dropLast() }
-        return String(result)
-    }
-}
-
 private func curlWriteBody(
     _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
-    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
+    let accumulator = ResponseAccumulator.from(opaque: context)
     let length = size * count
     guard accumulator.body.count + length <= accumulator.limit else {
         accumulator.overLimit = true
@@ -172,7 +145,7 @@ private func curlWriteHeader(
     _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
-    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
+    let accumulator = ResponseAccumulator.from(opaque: context)
     let length = size * count
     let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
         String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// An `http://` or `https://` URL split into the parts a client needs: scheme, host, port, path
 /// and query. Parsed by hand so that the rules are visible and identical on every platform.
 public struct EndpointURL: Sendable, Equatable, CustomStringConvertible {
@@ -68,7 +70,7 @@ public struct EndpointURL: Sendable, Equatable, CustomStringConvertible {
     /// The `Host` header value: the host, bracketed if IPv6, with the port unless it is the
     /// scheme's default.
     public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = URLHost.bracketed(host)
         guard let port, port != (scheme == "https" ? 443 : 80) else { return name }
         return "\(name):\(port)"
     }
@@ -78,16 +80,8 @@ public struct EndpointURL: Sendable, Equatable, CustomStringConvertible {
         "\(scheme)://\(hostHeader)\(path)\(query.isEmpty ? "" : "?" + query)"
     }
 
-    /// Whether `host` is on the loopback interface: `localhost`, `127.0.0.0/8` or `::1`.
+    /// Whether `host` is on the loopback interface (`URLHost.isLoopback`).
     public var isLoopback: Bool {
-        Self.isLoopback(host: host)
-    }
-
-    /// Whether `host` (without brackets) names the loopback interface.
-    public static func isLoopback(host: String) -> Bool {
-        let name = host.lowercased()
-        if name == "localhost" || name == "::1" || name == "0:0:0:0:0:0:0:1" { return true }
-        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        URLHost.isLoopback(host)
     }
 }

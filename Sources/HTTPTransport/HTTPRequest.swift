@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// One outgoing HTTP request, as the rest of the code describes it to a transport.
 public struct HTTPRequest: Sendable {
     /// The method, e.g. `GET`, `PUT`, `POST`.
@@ -5,7 +7,7 @@ public struct HTTPRequest: Sendable {
     /// The absolute URL, `http://` or `https://`.
     public var url: String
     /// Header fields in order; names as they should go on the wire.
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPHeaders
     /// The body; empty for none.
     public var body: [UInt8]
     /// How long the whole exchange may take, connection included.
@@ -15,7 +17,7 @@ public struct HTTPRequest: Sendable {
 
     /// Creates a request.
     public init(
-        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        method: String, url: String, headers: HTTPHeaders = [], body: [UInt8] = [],
         timeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3)
     ) {
         self.method = method
@@ -28,6 +30,6 @@ public struct HTTPRequest: Sendable {
 
     /// The value of the first header named `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers[name]
     }
 }

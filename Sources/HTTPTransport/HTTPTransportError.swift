@@ -27,15 +27,18 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// A message for an operator, free of secrets.
     public var message: String
+    /// The error beneath this one, if any.
+    public var underlying: (any Error)?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
 
     /// Whether trying again may succeed (the SDKs retry these).
-    public var isTransient: Bool {
+    public var isRetryable: Bool {
         switch code {
         case .dnsFailure, .connectionRefused, .timedOut, .connectionReset, .other: true
         case .invalidURL, .tlsFailure, .responseTooLarge: false

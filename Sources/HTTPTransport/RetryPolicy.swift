@@ -31,9 +31,7 @@ public struct RetryPolicy: Sendable {
 
     /// The backoff before retry number `retry` (1 for the first retry).
     public func delay(beforeRetry retry: Int) -> Duration {
-        let exponent = min(max(retry - 1, 0), 30)
-        let ceiling = min(cap, base * (1 << exponent))
-        return ceiling * random()
+        Backoff(base: base, cap: cap).fullJitter(retry, random: random())
     }
 
     /// Runs `operation` until it succeeds, fails with an error `shouldRetry` rejects, or the

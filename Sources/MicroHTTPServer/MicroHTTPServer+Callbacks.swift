@@ -1,6 +1,7 @@
-internal import CJobCredsShims
 internal import CMicroHTTPD
+internal import CMicroHTTPDShims
 import Glibc
+import HTTPCore
 
 /// Markers kept in MHD's per-request `*req_cls` slot; never dereferenced.
 private var headersSeen: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0x1) }
@@ -14,7 +15,7 @@ func accessHandler(
     uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> MHD_Result {
     guard let context, let connection, let requestContext, let uploadDataSize else { return MHD_Result.NO }
-    let server = Unmanaged<HandlerContext>.fromOpaque(context).takeUnretainedValue()
+    let server = HandlerContext.from(opaque: context)
     func answer() -> MHD_Result {
         let headers = headers(of: connection)
         let (address, port) = clientAddress(of: connection)
@@ -44,9 +45,9 @@ func accessHandler(
 
 /// The body length the request declares: its `Content-Length`, -1 for a chunked or unparsable
 /// one, 0 for none.
-private func declaredBodyLength(_ headers: [(name: String, value: String)]) -> Int {
-    if headers.contains(where: { $0.name.caseInsensitiveEquals("Transfer-Encoding") }) { return -1 }
-    let lengths = headers.filter { $0.name.caseInsensitiveEquals("Content-Length") }.map(\.value)
+private func declaredBodyLength(_ headers: HTTPHeaders) -> Int {
+    if headers.contains("Transfer-Encoding") { return -1 }
+    let lengths = headers.values("Content-Length")
     guard let first = lengths.first else { return 0 }
     guard lengths.allSatisfy({ $0 == first }), let length = Int(first), length >= 0 else { return -1 }
     return length
@@ -67,26 +68,36 @@ private func queue(_ response: ServerResponse, on connection: OpaquePointer) -> 
 }
 
 /// Every request header, in order.
-private func headers(of connection: OpaquePointer) -> [(name: String, value: String)] {
-    final class Collector {
-        var headers: [(name: String, value: String)] = []
-    }
-    let collector = Collector()
+private func headers(of connection: OpaquePointer) -> HTTPHeaders {
+    let collector = HeaderCollector()
     withExtendedLifetime(collector) {
         _ = MHD_get_connection_values(
             connection, .HEADER_KIND,
             { context, _, key, value in
                 guard let context, let key else { return MHD_Result.YES }
-                let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
-                collector.headers.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
+                HeaderCollector.from(opaque: context).headers.append(
+                    String(cString: key), value.map { String(cString: $0) } ?? "")
                 return MHD_Result.YES
-            }, Unmanaged.passUnretained(collector).toOpaque())
+            }, collector.opaque)
     }
     return collector.headers
 }
 
 /// The client's address and port.
 private func clientAddress(of connection: OpaquePointer) -> (String, Int) {
-    guard let address = cjc_mhd_client_address(connection) else { return ("unknown", 0) }
+    guard let address = CMicroHTTPDShims_client_address(connection) else { return ("unknown", 0) }
     return SocketAddress.describe(address)
+}
+
+/// Gathers a request's headers from `MHD_get_connection_values`' callback.
+private final class HeaderCollector {
+    var headers: HTTPHeaders = []
+
+    /// The pointer MHD hands back to the callback; unretained: the caller keeps `self` alive.
+    var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+
+    /// The collector behind the callback's context pointer.
+    static func from(opaque: UnsafeMutableRawPointer) -> HeaderCollector {
+        Unmanaged<HeaderCollector>.fromOpaque(opaque).takeUnretainedValue()
+    }
 }

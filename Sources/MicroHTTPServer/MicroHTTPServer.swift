@@ -1,5 +1,5 @@
-internal import CJobCredsShims
 internal import CMicroHTTPD
+internal import CMicroHTTPDShims
 import Glibc
 import Synchronization
 
@@ -64,7 +64,7 @@ public final class MicroHTTPServer: Sendable {
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
         let started = address.withSockaddr { sockaddr in
-            var config = cjc_mhd_config(
+            var config = CMicroHTTPDShims_config(
                 flags: UInt32(flags), address: sockaddr, port: configuration.port,
                 thread_pool_size: UInt32(max(1, configuration.threads)),
                 connection_limit: UInt32(configuration.connectionLimit),
@@ -72,14 +72,15 @@ public final class MicroHTTPServer: Sendable {
                 connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
                 connection_memory_limit: configuration.connectionMemoryLimit,
                 strict_for_client: configuration.strictParsing ? 1 : 0, completed: nil, completed_context: nil)
-            return cjc_mhd_start(&config, accessHandler, Unmanaged.passUnretained(context).toOpaque())
+            return CMicroHTTPDShims_start(&config, accessHandler, context.opaque)
         }
         guard let started else {
             throw ServerError(
+                .listenFailed,
                 "cannot listen on \(address): \(String(cString: strerror(errno))) (is the port in use, or the "
                     + "address not on this host?)")
         }
-        port = Int(cjc_mhd_bound_port(started))
+        port = Int(CMicroHTTPDShims_bound_port(started))
         daemon = Mutex(Daemon(started))
     }
 
@@ -109,14 +110,4 @@ public final class MicroHTTPServer: Sendable {
 private struct Daemon: @unchecked Sendable {
     let handle: OpaquePointer
     init(_ handle: OpaquePointer) { self.handle = handle }
-}
-
-/// What the C callback reaches through its context pointer; lives as long as the server.
-final class HandlerContext: Sendable {
-    let handler: any ServerHandler
-    let maxBodyBytes: Int
-    init(handler: any ServerHandler, maxBodyBytes: Int) {
-        self.handler = handler
-        self.maxBodyBytes = maxBodyBytes
-    }
 }

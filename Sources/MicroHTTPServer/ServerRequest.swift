@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// One HTTP request as the server hands it to a handler: everything is already read.
 public struct ServerRequest: Sendable {
     /// The method, as sent (`GET`, `HEAD`, ...).
@@ -7,7 +9,7 @@ public struct ServerRequest: Sendable {
     /// The HTTP version, e.g. `HTTP/1.1`.
     public var version: String
     /// Every header field, in the order received (repeated names are kept).
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPHeaders
     /// The client's address, e.g. `127.0.0.1` or `::1`.
     public var clientAddress: String
     /// The client's port.
@@ -18,7 +20,7 @@ public struct ServerRequest: Sendable {
 
     /// Creates a request (for tests; the server builds its own).
     public init(
-        method: String, path: String, version: String = "HTTP/1.1", headers: [(name: String, value: String)] = [],
+        method: String, path: String, version: String = "HTTP/1.1", headers: HTTPHeaders = [],
         clientAddress: String = "127.0.0.1", clientPort: Int = 40000, bodyLength: Int = 0
     ) {
         self.method = method
@@ -32,26 +34,11 @@ public struct ServerRequest: Sendable {
 
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+        headers[name]
     }
 
     /// Every value of the headers named `name` (case-insensitive).
     public func headerValues(_ name: String) -> [String] {
-        headers.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive equality, without allocating.
-    func caseInsensitiveEquals(_ other: String) -> Bool {
-        guard utf8.count == other.utf8.count else { return false }
-        var left = utf8.makeIterator()
-        var right = other.utf8.makeIterator()
-        while let a = left.next(), let b = right.next() {
-            guard a == b || (a ^ 0x20 == b && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z")) else {
-                return false
-            }
-        }
-        return true
+        headers.values(name)
     }
 }

@@ -24,7 +24,7 @@ struct SocketAddress: CustomStringConvertible {
             isIPv6 = true
             description = "[\(host)]:\(port)"
         } else {
-            throw ServerError("'\(host)' is not a literal IPv4 or IPv6 address")
+            throw ServerError(.invalidAddress, "'\(host)' is not a literal IPv4 or IPv6 address")
         }
     }
 

@@ -32,18 +32,16 @@ struct CheckCommand: AsyncParsableCommand {
             logger = try logging.bootstrap(environment: environment)
             settings = try upstream.settings(environment: environment)
         } catch let error as JobCredsError {
-            Swift.print(error.message)
-            throw ExitCode(error.code.rawValue)
+            throw CommandFailure.check.exit(error)
         }
         let transport = CurlTransport(
             settings: .init(
-                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
+                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Version.current)"))
         do {
             try await JobCheck.run(
                 settings, environment: environment, transport: transport, logger: logger, print: { Swift.print($0) })
         } catch {
-            Swift.print(error.message)
-            throw ExitCode(error.code.rawValue)
+            throw CommandFailure.check.exit(error)
         }
     }
 }

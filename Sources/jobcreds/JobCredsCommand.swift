@@ -7,6 +7,6 @@ struct JobCredsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobcreds",
         abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
-        version: Sidecar.version,
+        version: Version.current,
         subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self])
 }

@@ -21,7 +21,7 @@ struct ProbeCommand: AsyncParsableCommand {
             the process serves; /readyz once credentials are cached and the job is active.
             """)
 
-    @Option(help: "The sidecar's --listen address (env JOBCREDS_LISTEN; default 127.0.0.1:9911).")
+    @Option(help: "The sidecar's --listen address (env JOBCREDS_LISTEN; default \(ListenAddress.defaultText)).")
     var listen: String?
 
     @Option(help: "/healthz or /readyz (default /readyz).")
@@ -43,10 +43,9 @@ struct ProbeCommand: AsyncParsableCommand {
             url = "http://\(address)\(path)"
             limit = try DurationText.parse(timeout, option: "--timeout")
         } catch let error as JobCredsError {
-            StandardError.writeLine("jobcreds probe: \(error.message)")
-            throw ExitCode(error.code.rawValue)
+            throw CommandFailure.probe.exit(error)
         }
-        let transport = CurlTransport(settings: .init(userAgent: "jobcreds-probe/\(Sidecar.version)", useProxy: false))
+        let transport = CurlTransport(settings: .init(userAgent: "jobcreds-probe/\(Version.current)", useProxy: false))
         do {
             let response = try await transport.send(
                 HTTPRequest(method: "GET", url: url, timeout: limit, connectTimeout: limit))

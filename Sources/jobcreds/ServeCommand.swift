@@ -1,6 +1,5 @@
 import ArgumentParser
 import CurlHTTP
-import Dispatch
 import Glibc
 import JobCreds
 import Logging
@@ -24,38 +23,59 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var upstream: UpstreamOptions
 
-    @Option(help: "The address to listen on (env JOBCREDS_LISTEN; default 127.0.0.1:9911).")
+    @Option(help: "The address to listen on (env JOBCREDS_LISTEN; default \(ListenAddress.defaultText)).")
     var listen: String?
 
     @Option(help: "The token file tools send from; created with a fresh token if missing (env JOBCREDS_TOKEN_FILE).")
     var tokenFile: String?
 
-    @Option(help: "The mode of a created token file (env JOBCREDS_TOKEN_FILE_MODE; default 0600).")
+    @Option(
+        help: """
+            The mode of a created token file (env JOBCREDS_TOKEN_FILE_MODE; default \
+            \(TokenFile.formatMode(ServeSettings.defaultTokenFileMode))).
+            """)
     var tokenFileMode: String?
 
-    @Option(help: "The audit log file, - for stdout (env JOBCREDS_AUDIT_LOG; default -).")
+    @Option(
+        help: "The audit log file, - for stdout (env JOBCREDS_AUDIT_LOG; default \(ServeSettings.defaultAuditLog)).")
     var auditLog: String?
 
     @Option(
-        help:
-            "Assumed credential lifetime when CodePipeline gives none (env JOBCREDS_CREDENTIAL_LIFETIME; default 15m).")
+        help: """
+            Assumed credential lifetime when CodePipeline gives none (env JOBCREDS_CREDENTIAL_LIFETIME; default \
+            \(DurationText.format(ServeSettings.defaultCredentialLifetime))).
+            """)
     var credentialLifetime: String?
 
     @Option(
-        help: "Requests per second allowed per client address, 0 for no limit (env JOBCREDS_RATE_LIMIT; default 200).")
+        help: """
+            Requests per second allowed per client address, 0 for no limit (env JOBCREDS_RATE_LIMIT; default \
+            \(Self.defaults.ratePerSecond.formatted)).
+            """)
     var rateLimit: Double?
 
-    @Option(help: "Requests a client may send at once above the rate (env JOBCREDS_RATE_BURST; default 400).")
+    @Option(
+        help: """
+            Requests a client may send at once above the rate (env JOBCREDS_RATE_BURST; default \
+            \(Self.defaults.burst)).
+            """)
     var rateBurst: Int?
 
-    @Option(help: "The most open connections (env JOBCREDS_MAX_CONNECTIONS; default 256).")
+    @Option(help: "The most open connections (env JOBCREDS_MAX_CONNECTIONS; default \(Self.defaults.maxConnections)).")
     var maxConnections: Int?
 
     @Option(
-        help: "The most open connections per client address (env JOBCREDS_MAX_CONNECTIONS_PER_CLIENT; default 128).")
+        help: """
+            The most open connections per client address (env JOBCREDS_MAX_CONNECTIONS_PER_CLIENT; default \
+            \(Self.defaults.maxConnectionsPerClient)).
+            """)
     var maxConnectionsPerClient: Int?
 
-    @Option(help: "Close a connection idle this long (env JOBCREDS_IDLE_TIMEOUT; default 10s).")
+    @Option(
+        help: """
+            Close a connection idle this long (env JOBCREDS_IDLE_TIMEOUT; default \
+            \(DurationText.format(.seconds(Self.defaults.idleTimeoutSeconds)))).
+            """)
     var idleTimeout: String?
 
     @Option(
@@ -65,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsListen: String?
 
     @OptionGroup(title: "Logging") var logging: LoggingOptions
+
+    /// The gate's limits when no option changes them: the help text and the parsing read them here.
+    static let defaults = GateSettings()
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -77,46 +100,45 @@ struct ServeCommand: AsyncParsableCommand {
                 throw JobCredsError(
                     .usage, "missing --token-file (or JOBCREDS_TOKEN_FILE): where the token tools send lives")
             }
-            var gate = GateSettings()
+            var gate = Self.defaults
             gate.ratePerSecond = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit", default: gate.ratePerSecond)
-            gate.burst = Int(try number(rateBurst.map(Double.init), env["RATE_BURST"], "--rate-burst", default: 400))
-            gate.maxConnections = Int(
-                try number(maxConnections.map(Double.init), env["MAX_CONNECTIONS"], "--max-connections", default: 256))
-            gate.maxConnectionsPerClient = Int(
-                try number(
-                    maxConnectionsPerClient.map(Double.init), env["MAX_CONNECTIONS_PER_CLIENT"],
-                    "--max-connections-per-client", default: 128))
-            gate.idleTimeoutSeconds = Int(
-                try DurationText.parse(idleTimeout ?? env["IDLE_TIMEOUT"] ?? "10s", option: "--idle-timeout")
-                    .components.seconds)
+            gate.burst = try count(rateBurst, env["RATE_BURST"], "--rate-burst", default: gate.burst)
+            gate.maxConnections = try count(
+                maxConnections, env["MAX_CONNECTIONS"], "--max-connections", default: gate.maxConnections)
+            gate.maxConnectionsPerClient = try count(
+                maxConnectionsPerClient, env["MAX_CONNECTIONS_PER_CLIENT"], "--max-connections-per-client",
+                default: gate.maxConnectionsPerClient)
+            if let text = idleTimeout ?? env["IDLE_TIMEOUT"] {
+                gate.idleTimeoutSeconds = Int(try DurationText.parse(text, option: "--idle-timeout").components.seconds)
+            }
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),
                 listen: try ListenAddress(listen ?? env["LISTEN"] ?? ListenAddress.defaultText),
                 tokenFile: tokenFile,
-                tokenFileMode: try TokenFile.parseMode(tokenFileMode ?? env["TOKEN_FILE_MODE"] ?? "0600"),
-                auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
-                credentialLifetime: try DurationText.parse(
-                    credentialLifetime ?? env["CREDENTIAL_LIFETIME"] ?? "15m", option: "--credential-lifetime"),
+                tokenFileMode: try (tokenFileMode ?? env["TOKEN_FILE_MODE"]).map(TokenFile.parseMode)
+                    ?? ServeSettings.defaultTokenFileMode,
+                auditLog: auditLog ?? env["AUDIT_LOG"] ?? ServeSettings.defaultAuditLog,
+                credentialLifetime: try (credentialLifetime ?? env["CREDENTIAL_LIFETIME"]).map {
+                    (text) throws(JobCredsError) in try DurationText.parse(text, option: "--credential-lifetime")
+                } ?? ServeSettings.defaultCredentialLifetime,
                 gate: gate,
                 metricsListen: try (metricsListen ?? env["METRICS_LISTEN"]).map { (text) throws(JobCredsError) in
                     try ListenAddress.anyHost(text, option: "--metrics-listen")
                 })
         } catch let error as JobCredsError {
-            StandardError.writeLine("jobcreds serve: \(error.message)")
-            throw ExitCode(error.code.rawValue)
+            throw CommandFailure.serve.exit(error)
         }
 
         let signals = SignalWaiter([SIGTERM, SIGINT, SIGHUP])
         signal(SIGPIPE, SIG_IGN)
         let transport = CurlTransport(
             settings: .init(
-                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Sidecar.version)"))
+                caBundle: upstream.caBundlePath(environment: environment), userAgent: "jobcreds/\(Version.current)"))
         let sidecar: Sidecar
         do {
             sidecar = try Sidecar(settings, environment: environment, transport: transport, logger: logger)
         } catch {
-            StandardError.writeLine("jobcreds serve: \(error.message)")
-            throw ExitCode(error.code.rawValue)
+            throw CommandFailure.serve.exit(error)
         }
         var received = await signals.next()
         while received == SIGHUP {
@@ -125,6 +147,18 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await sidecar.stop(reason: received == SIGTERM ? "SIGTERM" : "SIGINT")
     }
+}
+
+/// A non-negative whole number from a flag, else its environment variable (read as `number`
+/// reads it, then truncated), else `default`.
+private func count(
+    _ flag: Int?, _ environment: String?, _ option: String, default value: Int
+) throws(JobCredsError)
+    -> Int
+{
+    let parsed = try number(flag.map(Double.init), environment, option, default: Double(value))
+    guard parsed < Double(Int32.max) else { throw JobCredsError(.usage, "\(option) must be below \(Int32.max)") }
+    return Int(parsed)
 }
 
 /// A non-negative number from a flag, else its environment variable, else `default`.
@@ -145,27 +179,9 @@ private func number(
     return parsed
 }
 
-/// Waits for signals with dispatch sources (the signals are ignored first, so they only wake us).
-final class SignalWaiter: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-    private var iterator: AsyncStream<Int32>.Iterator
-    private let continuation: AsyncStream<Int32>.Continuation
-
-    init(_ numbers: [Int32]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.continuation = continuation
-        iterator = stream.makeAsyncIterator()
-        for number in numbers {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [continuation] in continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// The next signal received. Call from one task at a time.
-    func next() async -> Int32 {
-        await iterator.next() ?? SIGTERM
+extension Double {
+    /// `200` for a whole number, else as Swift prints it (`0.5`).
+    fileprivate var formatted: String {
+        rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : String(self)
     }
 }

@@ -25,7 +25,11 @@ struct UpstreamOptions: ParsableArguments {
     var fips = false
 
     @Option(
-        name: .long, help: "How long one CodePipeline attempt may take (env JOBCREDS_UPSTREAM_TIMEOUT; default 10s).")
+        name: .long,
+        help: """
+            How long one CodePipeline attempt may take (env JOBCREDS_UPSTREAM_TIMEOUT; default \
+            \(DurationText.format(UpstreamSettings.defaultTimeout))).
+            """)
     var upstreamTimeout: String?
 
     @Option(name: .long, help: "A PEM file of extra CAs to trust (env JOBCREDS_CA_BUNDLE, then AWS_CA_BUNDLE).")
@@ -40,8 +44,9 @@ struct UpstreamOptions: ParsableArguments {
         return UpstreamSettings(
             jobId: jobId, clientTokenFile: clientTokenFile ?? env["CLIENT_TOKEN_FILE"], region: region ?? env["REGION"],
             endpointURL: endpointUrl ?? env["ENDPOINT_URL"], fips: fips || env.flag("FIPS"),
-            timeout: try DurationText.parse(
-                upstreamTimeout ?? env["UPSTREAM_TIMEOUT"] ?? "10s", option: "--upstream-timeout"))
+            timeout: try (upstreamTimeout ?? env["UPSTREAM_TIMEOUT"]).map {
+                (text) throws(JobCredsError) in try DurationText.parse(text, option: "--upstream-timeout")
+            } ?? UpstreamSettings.defaultTimeout)
     }
 
     /// The CA bundle to add, if any.
@@ -50,23 +55,5 @@ struct UpstreamOptions: ParsableArguments {
             ?? environment["AWS_CA_BUNDLE"].flatMap {
                 $0.isEmpty ? nil : $0
             }
-    }
-}
-
-/// Reads `JOBCREDS_<OPTION>` variables.
-struct EnvironmentOptions {
-    private let environment: [String: String]
-
-    init(_ environment: [String: String]) { self.environment = environment }
-
-    /// The value of `JOBCREDS_<name>`, nil when unset or empty.
-    subscript(name: String) -> String? {
-        guard let value = environment["JOBCREDS_\(name)"], !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// Whether `JOBCREDS_<name>` is `1`, `true` or `yes`.
-    func flag(_ name: String) -> Bool {
-        ["1", "true", "yes"].contains(self[name]?.lowercased() ?? "")
     }
 }

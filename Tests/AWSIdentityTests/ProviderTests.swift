@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Each provider of the chain against a scripted endpoint (the real libcurl path is covered by
-/// tests/integration against tests/fake_aws.py).
+/// IntegrationTests against IntegrationTests/fake_aws.py).
 @Suite struct ProviderTests {
     static let canary = "CANARY-7f3a9c"
     static let now = Date(timeIntervalSince1970: 1_764_000_000)

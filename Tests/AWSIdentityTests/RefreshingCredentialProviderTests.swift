@@ -24,7 +24,7 @@ import Testing
         func fetch() async throws(IdentityError) -> Credentials {
             let n = fetches.next()
             if delay > .zero { try? await Task.sleep(for: delay) }
-            if failing.withLock({ $0 }) { throw IdentityError(.unreachable, provider: name, "down", isTransient: true) }
+            if failing.withLock({ $0 }) { throw IdentityError(.unreachable, provider: name, "down", isRetryable: true) }
             return Credentials(
                 accessKeyId: "AKIA\(n)", secretAccessKey: "s", sessionToken: "t",
                 expiration: clock.now.addingTimeInterval(lifetime))

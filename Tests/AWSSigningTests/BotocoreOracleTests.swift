@@ -1,11 +1,12 @@
 import AWSSigning
 import Foundation
+import HTTPCore
 import TestSupport
 import Testing
 
-/// Signs a few hundred generated requests and has botocore (tests/sigv4_oracle.py, in the
+/// Signs a few hundred generated requests and has botocore (IntegrationTests/sigv4_oracle.py, in the
 /// project's virtual environment) compute the same Authorization headers independently.
-@Suite struct BotocoreOracleTests {
+@Suite(PythonClients.required) struct BotocoreOracleTests {
     struct Case: Encodable {
         var method, host, path, query: String
         var headers: [[String]]
@@ -38,9 +39,9 @@ import Testing
             if Bool.random(using: &rng) { path += "/" }
             let query = (0..<Int.random(in: 0...3, using: &rng)).map { _ in queryPieces.randomElement(using: &rng)! }
                 .joined(separator: "&")
-            var headers: [(name: String, value: String)] = [("Host", "codepipeline.us-east-1.amazonaws.com")]
+            var headers: HTTPHeaders = [("Host", "codepipeline.us-east-1.amazonaws.com")]
             for name in headerNames.shuffled(using: &rng).prefix(Int.random(in: 0...3, using: &rng)) {
-                headers.append((name, headerValues.randomElement(using: &rng)!))
+                headers.append(name, headerValues.randomElement(using: &rng)!)
             }
             let body = String(repeating: "{\"jobId\": \"\(index)\"}", count: Int.random(in: 0...3, using: &rng))
             let token: String? = Bool.random(using: &rng) ? "token-\(index)" : nil
@@ -51,7 +52,8 @@ import Testing
                 accessKeyId: "AKID\(index)", secretAccessKey: "secret/\(index)+key", sessionToken: token)
             let signer = SigV4Signer(credentials: credentials, region: region, service: service)
             let request = SigV4Signer.Request(
-                method: ["GET", "POST", "PUT"].randomElement(using: &rng)!, path: path, query: query, headers: headers,
+                method: ["GET", "POST", "PUT"].randomElement(using: &rng)!, path: path, query: query,
+                headers: headers,
                 body: Array(body.utf8))
             let wire = Case(
                 method: request.method, host: "codepipeline.us-east-1.amazonaws.com", path: path, query: query,
@@ -63,13 +65,13 @@ import Testing
     }
 
     @Test func botocoreComputesTheSameSignatures() throws {
-        let python = Fixtures.root.appendingPathComponent(".venv/bin/python3")
+        let python = PythonClients.python
         try #require(
             FileManager.default.isExecutableFile(atPath: python.path), "no .venv: run `make test`, which creates it")
         let cases = Self.generate(count: 300)
         let process = Process()
         process.executableURL = python
-        process.arguments = [Fixtures.root.appendingPathComponent("tests/sigv4_oracle.py").path]
+        process.arguments = [Fixtures.root.appendingPathComponent("IntegrationTests/sigv4_oracle.py").path]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input

@@ -1,5 +1,6 @@
 import AWSSigning
 import Foundation
+import HTTPCore
 import TestSupport
 import Testing
 
@@ -86,7 +87,7 @@ struct SuiteRequest {
     var method: String
     var path: String
     var query: String
-    var headers: [(name: String, value: String)] = []
+    var headers: [HTTPHeaders.Field] = []
     var body: String = ""
 
     init(parsing text: String) throws {
@@ -115,6 +116,7 @@ struct SuiteRequest {
     }
 
     var signingRequest: SigV4Signer.Request {
-        SigV4Signer.Request(method: method, path: path, query: query, headers: headers, body: Array(body.utf8))
+        SigV4Signer.Request(
+            method: method, path: path, query: query, headers: HTTPHeaders(headers), body: Array(body.utf8))
     }
 }

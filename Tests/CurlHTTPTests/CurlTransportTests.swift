@@ -1,10 +1,11 @@
 import CurlHTTP
 import Foundation
 import HTTPTransport
+import TestSupport
 import Testing
 
-/// The real libcurl transport against tests/fake_aws.py on loopback.
-@Suite(.serialized) struct CurlTransportTests {
+/// The real libcurl transport against IntegrationTests/fake_aws.py on loopback.
+@Suite(.serialized, PythonClients.required) struct CurlTransportTests {
     let fake: FakeAWSProcess
     let transport: CurlTransport
 

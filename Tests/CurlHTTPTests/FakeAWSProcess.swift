@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-/// tests/fake_aws.py, started once for the test process. It stops by itself when this process
+/// IntegrationTests/fake_aws.py, started once for the test process. It stops by itself when this process
 /// ends (its standard input closes), so nothing waits on it.
 final class FakeAWSProcess: Sendable {
     /// The one fake all suites share.
@@ -14,7 +14,7 @@ final class FakeAWSProcess: Sendable {
 
     /// Starts the fake with the project's virtual environment's Python (made by `make test`).
     init() throws {
-        let python = Fixtures.root.appendingPathComponent(".venv/bin/python3")
+        let python = PythonClients.python
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw FakeError("no .venv: run `make test`, which creates it")
         }
@@ -22,7 +22,7 @@ final class FakeAWSProcess: Sendable {
         let process = Process()
         process.executableURL = python
         process.arguments = [
-            Fixtures.root.appendingPathComponent("tests/fake_aws.py").path, "--state-dir", stateDir.path,
+            Fixtures.root.appendingPathComponent("IntegrationTests/fake_aws.py").path, "--state-dir", stateDir.path,
             "--exit-on-stdin-eof",
         ]
         process.standardInput = Pipe()

@@ -1,136 +1,109 @@
-import AWSSigning
+import CryptoPrimitives
 import Foundation
+import HTTPCore
 import JobCreds
 import MicroHTTPServer
-import TestSupport
 import Testing
 
-/// The router called directly: every status, every audit line, and no secret where it must not be.
+/// The pure router on its own: a request, what the cache holds and the token in; an answer and a
+/// decision out. No audit sink, no metrics registry, no clock.
 @Suite struct SidecarRouterTests {
-    static let token = Array("the-token".utf8)
+    let router = SidecarRouter()
+    let token = SecretBytes(Array("the-token".utf8))
+    let snapshot = CredentialSnapshot(
+        details: Samples.details(), fetchedAt: Date(timeIntervalSince1970: 1_764_000_000),
+        assumedLifetime: .seconds(900))
 
-    struct Harness {
-        let router: SidecarRouter
-        let cache = CredentialCache()
-        let sink = MemoryAuditSink()
-        let clock = ManualWallClock()
-        let metrics = SidecarMetrics()
+    func route(
+        _ path: String, method: String = "GET", token presented: String? = "the-token",
+        credentials: CredentialCache.Lookup? = nil
+    ) -> Routed {
+        var headers: HTTPHeaders = [("Host", "127.0.0.1:9911")]
+        if let presented { headers.append("Authorization", presented) }
+        return router.route(
+            ServerRequest(method: method, path: path, headers: headers), credentials: credentials ?? .serve(snapshot),
+            token: token)
+    }
 
-        init() {
-            router = SidecarRouter(
-                cache: cache, token: SidecarRouterTests.token,
-                audit: AuditLog(sink: sink, clock: clock, jobId: "job", metrics: metrics), clock: clock,
-                metrics: metrics)
-            router.install(RequestGate(host: "127.0.0.1", port: 9911, settings: GateSettings()))
-        }
+    func body(_ routed: Routed) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(routed.response.body))) as? [String: Any] ?? [:]
+    }
 
-        func fill() {
-            cache.store(
-                CredentialSnapshot(details: Samples.details(), fetchedAt: clock.now, assumedLifetime: .seconds(900)))
-        }
-
-        func ask(
-            _ path: String, method: String = "GET", token: String? = "the-token", userAgent: String? = nil
-        )
-            -> (ServerResponse, [String: Any])
-        {
-            var headers: [(name: String, value: String)] = [("Host", "127.0.0.1:9911")]
-            if let token { headers.append(("Authorization", token)) }
-            if let userAgent { headers.append(("User-Agent", userAgent)) }
-            let response = router.respond(to: ServerRequest(method: method, path: path, headers: headers))
-            let line =
-                sink.all.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any]
-            return (response, line ?? [:])
+    @Test func credentialsAreServedWithTheKeyIdAndExpirationInTheDecision() {
+        for method in ["GET", "HEAD"] {
+            let routed = route("/v1/credentials", method: method)
+            #expect(routed.response.status == 200)
+            #expect(body(routed)["SecretAccessKey"] as? String == "secret-\(Samples.canary)")
+            #expect(
+                routed.decision
+                    == Decision(.served(.credentials), accessKeyId: "ASIAARTIFACT", expiration: snapshot.expiresAt))
+            #expect(routed.response.headers["Content-Type"] == "application/json")
+            #expect(routed.response.headers["Cache-Control"] == "no-store")
         }
     }
 
-    static func json(_ response: ServerResponse) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-    }
-
-    @Test func servesCredentialsAndAuditsTheKeyIdButNotTheSecret() throws {
-        let h = Harness()
-        h.fill()
-        let (response, audit) = h.ask("/v1/credentials", userAgent: "tool\"\u{1b}[31m")
-        #expect(response.status == 200)
-        let body = Self.json(response)
-        #expect(body["AccessKeyId"] as? String == "ASIAARTIFACT")
-        #expect(body["SecretAccessKey"] as? String == "secret-\(Samples.canary)")
-        #expect(body["Code"] == nil)
-        #expect(audit["access_key_id"] as? String == "ASIAARTIFACT")
-        #expect(audit["decision"] as? String == "allow" && audit["status"] as? Int == 200)
-        #expect(audit["user_agent"] as? String == "tool\"\u{1b}[31m")
-        #expect(response.headers.contains { $0.name == "Cache-Control" && $0.value == "no-store" })
-        #expect(h.sink.all.allSatisfy { !$0.contains(Samples.canary) && !$0.contains("the-token") })
+    @Test func artifactsCarryNoSecretAndNoKeyInTheDecision() {
+        let routed = route("/v1/artifacts")
+        #expect(routed.response.status == 200 && routed.decision == Decision(.served(.artifacts)))
+        #expect(!String(decoding: routed.response.body, as: UTF8.self).contains(Samples.canary))
     }
 
     @Test(
         arguments: [
-            ("/v1/credentials", "GET", nil, 401, "MissingToken"),
-            ("/v1/credentials", "GET", "the-tokem", 403, "InvalidToken"),
-            ("/v1/credentials", "GET", "the-token ", 403, "InvalidToken"),
-            ("/v1/credentials", "GET", "Bearer the-token", 403, "InvalidToken"),
-            ("/v1/nope", "GET", "the-token", 404, "NotFound"),
-            ("/v1/nope", "GET", nil, 401, "MissingToken"),
-            ("/v1/credentials", "POST", "the-token", 405, "MethodNotAllowed"),
-            ("/healthz", "PUT", nil, 405, "MethodNotAllowed"),
-        ] as [(String, String, String?, Int, String)])
-    func deniesWithJSONErrorsAndAuditsTheDenial(
-        _ path: String, _ method: String, _ token: String?, _ status: Int, _ code: String
+            ("/v1/credentials", "GET", nil, 401, DenialCode.missingToken),
+            ("/v1/credentials", "GET", "the-tokem", 403, .invalidToken),
+            ("/v1/credentials", "GET", "the-token ", 403, .invalidToken),
+            ("/v1/artifacts", "GET", "", 403, .invalidToken),
+            ("/v1/nope", "GET", "the-token", 404, .notFound),
+            ("/v1/nope", "GET", nil, 401, .missingToken),
+            ("/v1/credentials", "POST", "the-token", 405, .methodNotAllowed),
+            ("/healthz", "PUT", nil, 405, .methodNotAllowed),
+            ("/readyz", "DELETE", nil, 405, .methodNotAllowed),
+        ] as [(String, String, String?, Int, DenialCode)])
+    func refusalsAreJSONErrorsWhoseCodeIsTheDecision(
+        _ path: String, _ method: String, _ token: String?, _ status: Int, _ code: DenialCode
     ) {
-        let h = Harness()
-        h.fill()
-        let (response, audit) = h.ask(path, method: method, token: token)
-        #expect(response.status == status)
-        #expect(Self.json(response)["code"] as? String == code)
-        #expect(Set(Self.json(response).keys) == ["code", "message"])
-        #expect(audit["decision"] as? String == "deny" && audit["reason"] as? String == code)
-        #expect(audit["status"] as? Int == status)
+        let routed = route(path, method: method, token: token)
+        #expect(routed.response.status == status)
+        #expect(routed.decision == Decision(.refused(code)))
+        #expect(Set(body(routed).keys) == ["code", "message"])
+        #expect(body(routed)["code"] as? String == code.rawValue)
+        #expect(!String(decoding: routed.response.body, as: UTF8.self).contains(Samples.canary))
     }
 
-    @Test func unavailableBeforeTheFirstFetchAndGoneAfterTheJob() {
-        let h = Harness()
-        let (early, _) = h.ask("/v1/credentials")
-        #expect(early.status == 503 && Self.json(early)["code"] as? String == "CredentialsUnavailable")
-        #expect(early.headers.contains { $0.name == "Retry-After" })
-        #expect(h.ask("/readyz", token: nil).0.status == 503)
-        #expect(h.ask("/healthz", token: nil).0.status == 200)
-        h.fill()
-        #expect(h.ask("/readyz", token: nil).0.status == 200)
-        h.cache.endJob(reason: "gone")
-        #expect(h.ask("/v1/credentials").0.status == 410)
-        #expect(Self.json(h.ask("/readyz", token: nil).0)["code"] as? String == "JobEnded")
+    @Test func onlyGETAndHEADAreAllowed() {
+        let routed = route("/v1/credentials", method: "OPTIONS")
+        #expect(routed.response.headers["Allow"] == "GET, HEAD")
     }
 
-    @Test func nothingIsHandedOutWhenTheAuditLogCannotBeWritten() {
-        let h = Harness()
-        h.fill()
-        h.sink.fail()
-        let (response, _) = h.ask("/v1/credentials")
-        #expect(response.status == 503)
-        #expect(!String(decoding: response.body, as: UTF8.self).contains(Samples.canary))
-        #expect(h.ask("/healthz", token: nil).0.status == 200)
-        let metrics = String(decoding: h.metrics.exposition(cache: h.cache, now: h.clock.now), as: UTF8.self)
-        #expect(metrics.contains("jobcreds_audit_write_failures_total 2"))
-        #expect(metrics.contains(#"jobcreds_requests_total{route="/v1/credentials",status="503"} 1"#))
+    @Test func whatTheCacheHoldsDecidesTheAnswer() {
+        let early = route("/v1/credentials", credentials: .unavailable(reason: "not yet"))
+        #expect(early.response.status == 503 && early.decision == Decision(.refused(.credentialsUnavailable)))
+        #expect(early.response.headers["Retry-After"] == "1")
+        #expect(body(early)["message"] as? String == "not yet")
+        let gone = route("/v1/artifacts", credentials: .jobEnded)
+        #expect(gone.response.status == 410 && gone.decision == Decision(.refused(.jobEnded)))
     }
 
-    @Test func tokenRotation() {
-        let h = Harness()
-        h.fill()
-        h.router.replaceToken(Array("new".utf8))
-        #expect(h.ask("/v1/credentials").0.status == 403)
-        #expect(h.ask("/v1/credentials", token: "new").0.status == 200)
+    @Test func healthAndReadinessNeedNoTokenAndAreNotRefusals() {
+        #expect(route("/healthz", token: nil).decision == Decision(.served(.ok)))
+        #expect(route("/healthz", token: nil, credentials: .jobEnded).response.status == 200)
+        #expect(route("/readyz", token: nil).decision == Decision(.served(.ready)))
+        let notReady = route("/readyz", token: nil, credentials: .unavailable(reason: "later"))
+        #expect(notReady.response.status == 503 && notReady.decision == Decision(.served(.notReady)))
+        #expect(body(notReady)["code"] as? String == "NotReady")
+        let ended = route("/readyz", token: "wrong", credentials: .jobEnded)
+        #expect(ended.response.status == 503 && ended.decision == Decision(.served(.jobEnded)))
+        #expect(body(ended)["code"] as? String == "JobEnded")
     }
 
-    @Test func artifactsCarryLocationsButNoSecret() {
-        let h = Harness()
-        h.fill()
-        let (response, _) = h.ask("/v1/artifacts")
-        let text = String(decoding: response.body, as: UTF8.self)
-        #expect(response.status == 200)
-        #expect(text.contains("\"uri\":\"s3://b/in/src.zip\""))
-        #expect(text.contains(#""key":"out/\"q\".zip""#))
-        #expect(!text.contains(Samples.canary))
+    /// The same inputs give the same answer: nothing is remembered between calls.
+    @Test func aPureFunction() {
+        for path in ["/v1/credentials", "/v1/artifacts", "/readyz", "/nope"] {
+            let first = route(path)
+            let second = route(path)
+            #expect(first.response.status == second.response.status && first.response.body == second.response.body)
+            #expect(first.decision == second.decision)
+        }
     }
 }

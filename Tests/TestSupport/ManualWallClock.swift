@@ -1,4 +1,4 @@
-import AWSIdentity
+import AWSSigning
 import Foundation
 import Synchronization
 

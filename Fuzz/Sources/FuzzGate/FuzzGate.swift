@@ -1,12 +1,12 @@
-import AWSIdentity
 import AWSSigning
 import CodePipeline
 import Foundation
+import HTTPCore
 import JobCreds
 import MicroHTTPServer
 
 /// Feeds arbitrary requests (method, path, headers, body length, all from the input) to the
-/// request gate and router. Every answer must be JSON, every error a JSON error, and the secret
+/// audited layer: the request gate, the router and the audit line. Every answer must be JSON, every error a JSON error, and the secret
 /// may reach an answer only for an authorised GET of /v1/credentials.
 struct FixedClock: WallClock {
     let now = Date(timeIntervalSince1970: 1_764_000_000)
@@ -17,7 +17,7 @@ final class NullSink: AuditSink {
 }
 
 let secret = "FUZZ-SECRET-VALUE"
-let router: SidecarRouter = {
+let layer: AuditedLayer = {
     let cache = CredentialCache()
     cache.store(
         CredentialSnapshot(
@@ -26,14 +26,14 @@ let router: SidecarRouter = {
                 artifactCredentials: Credentials(accessKeyId: "ASIA", secretAccessKey: secret, sessionToken: secret),
                 inputArtifacts: [], outputArtifacts: [], encryptionKey: nil, pipelineContext: nil),
             fetchedAt: FixedClock().now, assumedLifetime: .seconds(900)))
-    let router = SidecarRouter(
+    let layer = AuditedLayer(
         cache: cache, token: Array("the-token".utf8),
-        audit: AuditLog(sink: NullSink(), clock: FixedClock(), jobId: "job"),
+        audit: AuditLog(sink: NullSink(), clock: FixedClock(), jobId: "job"), metrics: SidecarMetrics(),
         clock: FixedClock())
     var gate = GateSettings()
     gate.ratePerSecond = 0
-    router.install(RequestGate(host: "127.0.0.1", port: 9911, settings: gate))
-    return router
+    layer.install(RequestGate(host: "127.0.0.1", port: 9911, settings: gate))
+    return layer
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -42,12 +42,13 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let method = lines.isEmpty ? "" : lines.removeFirst()
     let path = lines.isEmpty ? "" : lines.removeFirst()
-    let headers = lines.map { line -> (name: String, value: String) in
-        let parts = line.split(separator: ":", maxSplits: 1).map(String.init)
-        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
-    }
+    let headers = HTTPHeaders(
+        lines.map { line -> HTTPHeaders.Field in
+            let parts = line.split(separator: ":", maxSplits: 1).map(String.init)
+            return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+        })
     let request = ServerRequest(method: method, path: path, headers: headers, bodyLength: size % 3 == 0 ? 0 : size)
-    let response = router.respond(to: request)
+    let response = layer.respond(to: request)
     let body = String(decoding: response.body, as: UTF8.self)
     precondition((200...599).contains(response.status))
     precondition(response.headers.contains { $0.name == "Content-Type" && $0.value == "application/json" })

@@ -1,0 +1,39 @@
+/// Typed wrappers for libmicrohttpd's variadic functions and tagged unions, which Swift cannot
+/// call: each prefixed `CMicroHTTPDShims_`. Nothing else belongs here: all logic lives in Swift
+/// (MicroHTTPServer, the only module that imports this one).
+#ifndef CMICROHTTPDSHIMS_H
+#define CMICROHTTPDSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+/// What `CMicroHTTPDShims_start` passes to `MHD_start_daemon`. Zero means "MHD's default" for each limit.
+struct CMicroHTTPDShims_config {
+    unsigned int flags;
+    /// The address to bind: an IPv4 or IPv6 socket address, or NULL for any address on `port`.
+    const struct sockaddr *address;
+    uint16_t port;
+    unsigned int thread_pool_size;
+    unsigned int connection_limit;
+    unsigned int per_ip_connection_limit;
+    unsigned int connection_timeout_seconds;
+    size_t connection_memory_limit;
+    /// MHD_OPTION_STRICT_FOR_CLIENT: 1 rejects HTTP/1.1 without Host and spaces in the URL.
+    int strict_for_client;
+    MHD_RequestCompletedCallback completed;
+    void *completed_context;
+};
+
+/// MHD_start_daemon with the options of `config`.
+struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *config,
+                                          MHD_AccessHandlerCallback handler, void *handler_context);
+
+/// The client's socket address (MHD_get_connection_info, MHD_CONNECTION_INFO_CLIENT_ADDRESS).
+const struct sockaddr *CMicroHTTPDShims_client_address(struct MHD_Connection *connection);
+
+/// The port the daemon is bound to (MHD_get_daemon_info, MHD_DAEMON_INFO_BIND_PORT); 0 if unknown.
+uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon);
+
+#endif

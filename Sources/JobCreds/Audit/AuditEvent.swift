@@ -1,0 +1,26 @@
+/// The audit log's vocabulary: every line's `event`. README's audit table lists each one (a test
+/// holds them together).
+public enum AuditEvent: String, Sendable, CaseIterable {
+    /// One request, denied ones included, written before its answer.
+    case request
+    /// One HTTP attempt to CodePipeline.
+    case upstream
+    /// The process started: version, settings, identity provider, endpoint.
+    case start
+    /// The listeners are bound: their addresses.
+    case listening
+    /// The first credentials were fetched and are served.
+    case ready
+    /// Fresh credentials replaced the served ones.
+    case refresh
+    /// A fetch failed; valid credentials stay served.
+    case refreshFailed = "refresh_failed"
+    /// CodePipeline says the job is over; nothing is served any more.
+    case jobEnded = "job_ended"
+    /// SIGHUP: the token file was re-read and the audit log reopened.
+    case reload
+    /// SIGHUP: the token file or the audit log could not be taken up; the current one stays.
+    case reloadFailed = "reload_failed"
+    /// The process stops: why.
+    case stop
+}

@@ -1,0 +1,98 @@
+import AWSSigning
+import CodePipeline
+import MicroHTTPServer
+
+/// Builds the audit log's JSON lines: one per request (denied ones included), one per upstream
+/// call, one per lifecycle event (`AuditEvent` is the vocabulary). Only allowlisted values go in:
+/// never a secret access key, session token, configuration value, continuation token, client
+/// token or the sidecar's token.
+public struct AuditLog: Sendable {
+    private let sink: any AuditSink
+    private let clock: any WallClock
+    private let jobId: String
+    private let onWriteFailure: @Sendable () -> Void
+
+    /// Creates a log writing to `sink`.
+    /// - Parameter onWriteFailure: told of every line that could not be written (the metrics count them).
+    public init(
+        sink: any AuditSink, clock: any WallClock, jobId: String, onWriteFailure: @escaping @Sendable () -> Void = {}
+    ) {
+        self.sink = sink
+        self.clock = clock
+        self.jobId = jobId
+        self.onWriteFailure = onWriteFailure
+    }
+
+    /// The line for one request; false if it could not be written. Built straight into bytes:
+    /// this runs for every request.
+    @discardableResult
+    public func request(_ request: ServerRequest, requestId: String, status: Int, decision: Decision) -> Bool {
+        write(.request) { line in
+            line.string("request_id", requestId)
+            line.string("client_addr", request.clientAddress)
+            line.integer("client_port", request.clientPort)
+            line.string("method", JSONText.truncated(request.method, to: 16))
+            line.string("path", JSONText.truncated(request.path, to: 256))
+            line.integer("status", status)
+            line.string("decision", decision.denial == nil ? "allow" : "deny")
+            line.string("reason", decision.reason)
+            line.string("user_agent", request.header("User-Agent").map { JSONText.truncated($0, to: 256) })
+            line.string("access_key_id", decision.accessKeyId)
+            if let expiration = decision.expiration {
+                line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }
+            }
+        }
+    }
+
+    /// The line for one upstream HTTP attempt.
+    public func upstream(_ call: UpstreamCall) {
+        write(.upstream) { line in
+            line.string("operation", call.operation.rawValue)
+            line.integer("attempt", call.attempt)
+            line.string("outcome", call.outcome.rawValue)
+            if let status = call.httpStatus { line.integer("http_status", status) }
+            line.integer("latency_ms", Int(call.latency.wholeMilliseconds))
+            line.string("aws_request_id", call.requestId.map { JSONText.truncated($0, to: 128) })
+        }
+    }
+
+    /// The line for one fetch of the job's credentials: `ready`, `refresh`, `refresh_failed` or
+    /// `job_ended`.
+    public func refresh(_ event: RefreshEvent) {
+        switch event {
+        case .stored(let snapshot, let first):
+            let credentials = snapshot.details.artifactCredentials
+            lifecycle(
+                first ? .ready : .refresh,
+                [
+                    ("access_key_id", credentials.accessKeyId), ("expiration", AWSDate.iso8601(snapshot.expiresAt)),
+                    ("expiration_source", credentials.expiration == nil ? "assumed" : "upstream"),
+                ])
+        case .failed(let error):
+            lifecycle(.refreshFailed, [("reason", error.code.rawValue), ("message", error.description)])
+        case .jobEnded(let error):
+            lifecycle(.jobEnded, [("reason", error.code.rawValue), ("message", error.message)])
+        }
+    }
+
+    /// A lifecycle line: `event`, then `fields` (nil values left out).
+    public func lifecycle(_ event: AuditEvent, _ fields: [(String, String?)] = []) {
+        write(event) { line in
+            for (key, value) in fields { line.string(key, value) }
+        }
+    }
+
+    /// One line: the time, the event, the fields `body` writes, the job id.
+    @discardableResult
+    private func write(_ event: AuditEvent, _ body: (inout JSONText.ObjectWriter) -> Void) -> Bool {
+        var line = JSONText.ObjectWriter(capacity: 384)
+        let now = clock.now
+        line.unescaped("time") { AWSDate.appendISO8601(now, milliseconds: true, to: &$0) }
+        line.string("event", event.rawValue)
+        body(&line)
+        line.string("job_id", jobId)
+        let written = sink.write(line: line.finish())
+        if !written { onWriteFailure() }
+        return written
+    }
+}

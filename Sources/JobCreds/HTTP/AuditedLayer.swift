@@ -1,0 +1,75 @@
+import AWSSigning
+import CryptoPrimitives
+import MicroHTTPServer
+import Synchronization
+
+/// The credentials listener's handler: the one layer around the pure router that every request
+/// passes through, in this order:
+///
+/// 1. a request id (`X-Request-Id`, and the audit line's `request_id`);
+/// 2. the request gate (`RequestGate`); until it is installed, 503 `Starting`;
+/// 3. the router, given what the cache holds now and the current token;
+/// 4. the audit line, written before the answer; if it cannot be written, credentials are not
+///    handed out (503 `AuditUnavailable`);
+/// 5. the metrics.
+///
+/// Thread-safety: called concurrently from the server's threads; the gate and token are each
+/// behind a `Mutex`, the rest is immutable or thread-safe.
+public final class AuditedLayer: ServerHandler {
+    private let router: SidecarRouter
+    private let cache: CredentialCache
+    private let token: Mutex<SecretBytes>
+    private let gate = Mutex<RequestGate?>(nil)
+    private let ids = RequestIDs()
+    private let audit: AuditLog
+    private let metrics: SidecarMetrics
+    private let clock: any WallClock
+
+    /// Creates the layer around `router`, serving what `cache` holds to holders of `token`.
+    public init(
+        router: SidecarRouter = SidecarRouter(), cache: CredentialCache, token: [UInt8], audit: AuditLog,
+        metrics: SidecarMetrics, clock: any WallClock
+    ) {
+        self.router = router
+        self.cache = cache
+        self.token = Mutex(SecretBytes(token))
+        self.audit = audit
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    /// Installs the request gate (once the bound port is known). Until then every request is
+    /// refused with 503.
+    public func install(_ newGate: RequestGate) {
+        gate.withLock { $0 = newGate }
+    }
+
+    /// Replaces the token tools must send (for rotation).
+    public func replaceToken(_ newToken: [UInt8]) {
+        token.withLock { $0 = SecretBytes(newToken) }  // the old one is wiped as it is released
+    }
+
+    public func respond(to request: ServerRequest) -> ServerResponse {
+        let requestId = ids.next()
+        var routed =
+            admission(request)
+            ?? router.route(request, credentials: cache.lookup(at: clock.now), token: token.withLock { $0 })
+        let written = audit.request(
+            request, requestId: requestId, status: routed.response.status, decision: routed.decision)
+        if !written, routed.decision.accessKeyId != nil {
+            routed.response = JSONResponse.error(
+                503, .auditUnavailable, "the audit log cannot be written; nothing is handed out")
+        }
+        routed.response.headers.append("X-Request-Id", requestId)
+        metrics.request(path: request.path, status: routed.response.status, denial: routed.decision.denial)
+        return routed.response
+    }
+
+    /// The gate's refusal, or nil to route the request.
+    private func admission(_ request: ServerRequest) -> Routed? {
+        guard let gate = gate.withLock({ $0 }) else {
+            return .refused(503, .starting, "the sidecar is starting")
+        }
+        return gate.check(request)?.routed
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What the sidecar decided about one request: what its audit line records and its metrics count.
+public struct Decision: Sendable, Equatable {
+    /// Why a request was answered without a refusal: the audit line's `reason`.
+    public enum Served: String, Sendable, CaseIterable {
+        /// `/healthz`.
+        case ok
+        /// `/v1/credentials`: the artifact credentials were handed out.
+        case credentials
+        /// `/v1/artifacts`.
+        case artifacts
+        /// `/readyz` while credentials are served.
+        case ready
+        /// `/readyz` before credentials, or after they stopped being servable.
+        case notReady = "not_ready"
+        /// `/readyz` once the job has ended.
+        case jobEnded = "job_ended"
+    }
+
+    /// Served, and why; or refused, and why.
+    public enum Outcome: Sendable, Equatable {
+        case served(Served)
+        case refused(DenialCode)
+    }
+
+    /// Served or refused.
+    public var outcome: Outcome
+    /// The access key id of the credentials handed out, if any (it joins the log with CloudTrail).
+    public var accessKeyId: String?
+    /// When the credentials handed out expire, as served.
+    public var expiration: Date?
+
+    /// Creates a decision.
+    public init(_ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil) {
+        self.outcome = outcome
+        self.accessKeyId = accessKeyId
+        self.expiration = expiration
+    }
+
+    /// The refusal's code, if the request was refused.
+    public var denial: DenialCode? {
+        if case .refused(let code) = outcome { return code }
+        return nil
+    }
+
+    /// The audit line's `reason`: the refusal's code, or why it was served.
+    public var reason: String {
+        switch outcome {
+        case .served(let why): why.rawValue
+        case .refused(let code): code.rawValue
+        }
+    }
+}

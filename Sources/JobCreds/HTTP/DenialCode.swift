@@ -1,0 +1,29 @@
+/// Why a request was refused: the error body's `code`, the audit line's `reason` and the
+/// `jobcreds_requests_denied_total` label. README's error table lists each one (a test holds them
+/// together).
+public enum DenialCode: String, Sendable, CaseIterable {
+    /// 503: the listener is up but the gate is not installed yet.
+    case starting = "Starting"
+    /// 403: `Host` does not name the listen address (DNS rebinding).
+    case hostNotAllowed = "HostNotAllowed"
+    /// 403: `X-Forwarded-For`, `Forwarded` or `Origin`: a proxy or a browser.
+    case forwardedRequestRefused = "ForwardedRequestRefused"
+    /// 431: request line and headers over the limit.
+    case headersTooLarge = "HeadersTooLarge"
+    /// 413: a body, which no request here carries.
+    case bodyNotAllowed = "BodyNotAllowed"
+    /// 429: the client address's token bucket is empty.
+    case rateLimited = "RateLimited"
+    /// 405: not GET or HEAD.
+    case methodNotAllowed = "MethodNotAllowed"
+    /// 401: no `Authorization`.
+    case missingToken = "MissingToken"
+    /// 403: the wrong token.
+    case invalidToken = "InvalidToken"
+    /// 404: no such path.
+    case notFound = "NotFound"
+    /// 503: nothing valid is cached (yet, or any more).
+    case credentialsUnavailable = "CredentialsUnavailable"
+    /// 410: the job has ended.
+    case jobEnded = "JobEnded"
+}

@@ -1,0 +1,103 @@
+import AWSSigning
+import HTTPCore
+import MicroHTTPServer
+import Synchronization
+
+/// The checks every request passes before routing. Each refusal is an ordinary JSON error with an
+/// audit line (the audited layer writes it).
+///
+/// - `Host` must name the address the sidecar listens on, with or without the port: a page in a
+///   browser on the host that rebinds a DNS name to 127.0.0.1 sends its own name (DNS rebinding).
+/// - `X-Forwarded-For`, `Forwarded` and `Origin` are refused: SDKs never send them; proxies and
+///   browsers do (anti-SSRF, as the EC2 metadata service does).
+/// - Request line plus headers at most `maxHeaderBytes`; no body (GET and HEAD carry none).
+/// - A token bucket per client address: `ratePerSecond` with `burst`, 429 with `Retry-After`.
+public final class RequestGate: Sendable {
+    /// A refusal.
+    public struct Denial: Sendable, Equatable {
+        public var status: Int
+        public var code: DenialCode
+        public var message: String
+        public var retryAfter: Int?
+
+        /// The refusal as an answer: its JSON error, and `Retry-After` when it has one.
+        public var routed: Routed {
+            var routed = Routed.refused(status, code, message)
+            if let retryAfter { routed.response.headers.append("Retry-After", String(retryAfter)) }
+            return routed
+        }
+    }
+
+    private let allowedHosts: Set<String>
+    private let settings: GateSettings
+    private let buckets = Mutex<[String: Bucket]>([:])
+    private let uptime: MonotonicClock
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+
+    /// Creates a gate for a sidecar bound to `host:port`.
+    /// - Parameter uptime: the clock the token buckets fill on.
+    public init(host: String, port: Int, settings: GateSettings, uptime: MonotonicClock = .system) {
+        var names = [URLHost.bracketed(host)]
+        if URLHost.isLoopbackAddress(host) { names.append("localhost") }
+        allowedHosts = Set(names.flatMap { [$0, "\($0):\(port)"] })
+        self.settings = settings
+        self.uptime = uptime
+    }
+
+    /// The refusal for `request`, or nil to let it through.
+    public func check(_ request: ServerRequest) -> Denial? {
+        let hosts = request.headerValues("Host")
+        guard hosts.count == 1, allowedHosts.contains(hosts[0]) || allowedHosts.contains(hosts[0].lowercased())
+        else {
+            return Denial(
+                status: 403, code: .hostNotAllowed,
+                message: "the Host header must name the address this sidecar listens on")
+        }
+        for name in ["X-Forwarded-For", "Forwarded", "Origin"] where request.header(name) != nil {
+            return Denial(
+                status: 403, code: .forwardedRequestRefused,
+                message: "requests through a proxy or from a browser (\(name)) are refused")
+        }
+        var headerBytes = request.method.utf8.count + request.path.utf8.count + request.version.utf8.count + 4
+        for (name, value) in request.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        guard headerBytes <= settings.maxHeaderBytes else {
+            return Denial(
+                status: 431, code: .headersTooLarge,
+                message: "the request line and headers exceed \(settings.maxHeaderBytes) bytes")
+        }
+        guard request.bodyLength == 0 else {
+            return Denial(status: 413, code: .bodyNotAllowed, message: "requests to this sidecar carry no body")
+        }
+        return rateLimit(request.clientAddress)
+    }
+
+    private func rateLimit(_ client: String) -> Denial? {
+        guard settings.ratePerSecond > 0 else { return nil }
+        let elapsed = uptime.now.components
+        let now = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let capacity = Double(max(1, settings.burst))
+        let allowed = buckets.withLock { buckets -> Bool in
+            if buckets.count > 4096 {
+                buckets = buckets.filter { now - $0.value.updated < capacity / settings.ratePerSecond }
+            }
+            var bucket = buckets[client] ?? Bucket(tokens: capacity, updated: now)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * settings.ratePerSecond)
+            bucket.updated = now
+            let allowed = bucket.tokens >= 1
+            if allowed { bucket.tokens -= 1 }
+            buckets[client] = bucket
+            return allowed
+        }
+        guard allowed else {
+            return Denial(
+                status: 429, code: .rateLimited,
+                message: "more than \(Int(settings.ratePerSecond)) requests per second from this address",
+                retryAfter: max(1, Int((1 / settings.ratePerSecond).rounded(.up))))
+        }
+        return nil
+    }
+}

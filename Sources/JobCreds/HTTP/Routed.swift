@@ -1,0 +1,21 @@
+import MicroHTTPServer
+
+/// An answer and the decision behind it: what the router (or the gate) returns to the audited
+/// layer.
+public struct Routed: Sendable {
+    /// The response to send.
+    public var response: ServerResponse
+    /// What the audit line records.
+    public var decision: Decision
+
+    /// Creates an answer.
+    public init(_ response: ServerResponse, _ decision: Decision) {
+        self.response = response
+        self.decision = decision
+    }
+
+    /// A refusal: its JSON error body, with the same code as its decision.
+    public static func refused(_ status: Int, _ code: DenialCode, _ message: String) -> Routed {
+        Routed(JSONResponse.error(status, .refused(code), message), Decision(.refused(code)))
+    }
+}

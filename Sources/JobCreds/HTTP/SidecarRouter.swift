@@ -1,0 +1,78 @@
+import CryptoPrimitives
+import MicroHTTPServer
+
+/// Answers the build tools, from what it is given alone: a pure function of the request, what
+/// the cache holds and the token, with no audit log, clock, metrics or lock in sight. The audited
+/// layer around it (`AuditedLayer`) gates the request first, writes the audit line and counts.
+///
+/// - `GET /healthz`: 200 while the process serves; no token.
+/// - `GET /readyz`: 200 once credentials are cached, 503 otherwise; no token, no secret.
+/// - `GET /v1/credentials`: the artifact credentials in the container-credentials format.
+/// - `GET /v1/artifacts`: the artifact locations, encryption key and pipeline context.
+///
+/// Any other method is 405; without `Authorization` 401; a wrong token 403 (compared in constant
+/// time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`.
+public struct SidecarRouter: Sendable {
+    /// Creates a router.
+    public init() {}
+
+    /// The answer to `request`.
+    /// - Parameters:
+    ///   - credentials: what the cache holds for this request.
+    ///   - token: the token tools must send.
+    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, token: SecretBytes) -> Routed {
+        guard JSONResponse.isServed(request.method) else {
+            return Routed(JSONResponse.methodNotAllowed(), Decision(.refused(.methodNotAllowed)))
+        }
+        switch request.path {
+        case "/healthz":
+            return Routed(JSONResponse.json(200, #"{"status":"ok"}"#), Decision(.served(.ok)))
+        case "/readyz":
+            return readiness(credentials)
+        default:
+            break
+        }
+        guard let presented = request.header("Authorization") else {
+            return .refused(
+                401, .missingToken, "send the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in Authorization")
+        }
+        guard token.equals(presented.utf8) else {
+            return .refused(403, .invalidToken, "the Authorization token is not the one this sidecar serves")
+        }
+        switch request.path {
+        case "/v1/credentials", "/v1/artifacts":
+            switch credentials {
+            case .serve(let snapshot):
+                if request.path == "/v1/credentials" {
+                    return Routed(
+                        JSONResponse.json(200, snapshot.credentialsBody.copy()),
+                        Decision(
+                            .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
+                            expiration: snapshot.expiresAt))
+                }
+                return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
+            case .unavailable(let reason):
+                var routed = Routed.refused(503, .credentialsUnavailable, reason)
+                routed.response.headers.append("Retry-After", "1")
+                return routed
+            case .jobEnded:
+                return .refused(410, .jobEnded, "the CodePipeline job has ended; its credentials are no longer served")
+            }
+        default:
+            return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")
+        }
+    }
+
+    private func readiness(_ credentials: CredentialCache.Lookup) -> Routed {
+        switch credentials {
+        case .serve:
+            return Routed(JSONResponse.json(200, #"{"status":"ready"}"#), Decision(.served(.ready)))
+        case .unavailable(let reason):
+            return Routed(JSONResponse.error(503, .notReady, reason), Decision(.served(.notReady)))
+        case .jobEnded:
+            return Routed(
+                JSONResponse.error(503, .refused(.jobEnded), "the CodePipeline job has ended"),
+                Decision(.served(.jobEnded)))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Glibc
+
+/// Everything `jobcreds serve` is told.
+public struct ServeSettings: Sendable {
+    /// Which job, region, endpoint.
+    public var upstream: UpstreamSettings
+    /// Where to listen.
+    public var listen: ListenAddress
+    /// The token file tools read.
+    public var tokenFile: String
+    /// The mode a created token file gets.
+    public var tokenFileMode: mode_t
+    /// The audit log path, `-` for standard output.
+    public var auditLog: String
+    /// How long artifact credentials are assumed valid when CodePipeline gives no expiry.
+    public var credentialLifetime: Duration
+    /// Threads answering requests (MHD's epoll pool): one per online core, at most 8.
+    public var threads: Int
+
+    /// The online cores, 1 to 8.
+    public static var coreCount: Int { min(8, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The request gate's limits.
+    public var gate: GateSettings
+    /// Where Prometheus metrics are served; nil (the default) serves none.
+    public var metricsListen: ListenAddress?
+
+    /// The mode a created token file gets unless told otherwise.
+    public static let defaultTokenFileMode: mode_t = 0o600
+    /// The audit log unless told otherwise: standard output.
+    public static let defaultAuditLog = "-"
+    /// The assumed credential lifetime unless told otherwise.
+    public static let defaultCredentialLifetime: Duration = .seconds(900)
+
+    /// Creates settings.
+    public init(
+        upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String,
+        tokenFileMode: mode_t = ServeSettings.defaultTokenFileMode, auditLog: String = ServeSettings.defaultAuditLog,
+        credentialLifetime: Duration = ServeSettings.defaultCredentialLifetime, threads: Int = ServeSettings.coreCount,
+        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil
+    ) {
+        self.upstream = upstream
+        self.listen = listen
+        self.tokenFile = tokenFile
+        self.tokenFileMode = tokenFileMode
+        self.auditLog = auditLog
+        self.credentialLifetime = credentialLifetime
+        self.threads = threads
+        self.gate = gate
+        self.metricsListen = metricsListen
+    }
+}

@@ -1,0 +1,138 @@
+import AWSSigning
+import CodePipeline
+import HTTPTransport
+import Logging
+import MicroHTTPServer
+
+/// `jobcreds serve`: the listeners, the cache and the refresher, started and stopped together.
+/// The wiring of the audit log and the metrics to what they record is here, in one place.
+public final class Sidecar: Sendable {
+    private let server: MicroHTTPServer
+    private let metricsServer: MicroHTTPServer?
+    private let refresher: Task<Void, Never>
+    private let audit: AuditLog
+    private let sink: FileAuditSink
+    private let tokenFile: String
+    /// The credentials listener's handler, for token rotation.
+    public let layer: AuditedLayer
+    /// The cache, for inspection.
+    public let cache: CredentialCache
+    /// The port actually bound.
+    public var port: Int { server.port }
+    /// The metrics listener's bound port, if metrics are served.
+    public var metricsPort: Int? { metricsServer?.port }
+    /// The metrics.
+    public let metrics: SidecarMetrics
+
+    /// Validates `settings`, makes or reads the token file, opens the audit log, starts serving
+    /// and starts fetching. Returns once the server listens (credentials may still be on their way).
+    /// - Throws: `JobCredsError` whose message names the fix.
+    public init(
+        _ settings: ServeSettings, environment: [String: String], transport: any HTTPTransport,
+        clock: any WallClock = SystemWallClock(), logger: Logger
+    ) throws(JobCredsError) {
+        try ProcessHygiene.apply()
+        let sink = try FileAuditSink(path: settings.auditLog)
+        let metrics = SidecarMetrics()
+        let audit = AuditLog(
+            sink: sink, clock: clock, jobId: settings.upstream.jobId, onWriteFailure: metrics.auditWriteFailed)
+        let upstream = try Upstream.resolve(
+            settings.upstream, environment: environment, transport: transport, clock: clock, logger: logger,
+            observer: { call in
+                audit.upstream(call)
+                metrics.upstream(call)
+            })
+        let (token, created) = try TokenFile.loadOrCreate(at: settings.tokenFile, mode: settings.tokenFileMode)
+        let cache = CredentialCache()
+        let layer = AuditedLayer(cache: cache, token: token, audit: audit, metrics: metrics, clock: clock)
+        audit.lifecycle(
+            .start,
+            [
+                ("version", Version.current), ("listen", settings.listen.description),
+                ("token_file", settings.tokenFile), ("token_file_created", created ? "true" : "false"),
+                ("identity", upstream.identity.name), ("region", upstream.region),
+                ("endpoint", upstream.client.endpointDescription),
+                ("credential_lifetime", DurationText.format(settings.credentialLifetime)),
+                ("metrics_listen", settings.metricsListen?.description),
+            ])
+        do {
+            server = try MicroHTTPServer(
+                .init(
+                    host: settings.listen.host, port: settings.listen.port, threads: settings.threads,
+                    connectionLimit: settings.gate.maxConnections,
+                    perClientConnectionLimit: settings.gate.maxConnectionsPerClient,
+                    idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
+                    connectionMemoryLimit: max(16 * 1024, settings.gate.maxHeaderBytes * 2), maxBodyBytes: 0),
+                handler: layer)
+        } catch {
+            audit.lifecycle(.stop, [("reason", "listen_failed")])
+            throw JobCredsError(.usage, "cannot serve on \(settings.listen): \(error)", underlying: error)
+        }
+        let bound = ListenAddress(unchecked: settings.listen.host, port: UInt16(server.port))
+        layer.install(RequestGate(host: settings.listen.host, port: server.port, settings: settings.gate))
+        var metricsBound: ListenAddress?
+        if let address = settings.metricsListen {
+            do {
+                let endpoint = MetricsEndpoint(metrics: metrics, cache: cache, clock: clock)
+                let listener = try MicroHTTPServer(
+                    .init(
+                        host: address.host, port: address.port, threads: 1, connectionLimit: 16,
+                        perClientConnectionLimit: 8, idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
+                        connectionMemoryLimit: 16 * 1024, maxBodyBytes: 0),
+                    handler: endpoint)
+                metricsServer = listener
+                metricsBound = ListenAddress(unchecked: address.host, port: UInt16(listener.port))
+            } catch {
+                server.stop()
+                audit.lifecycle(.stop, [("reason", "listen_failed")])
+                throw JobCredsError(.usage, "cannot serve metrics on \(address): \(error)", underlying: error)
+            }
+        } else {
+            metricsServer = nil
+        }
+        audit.lifecycle(
+            .listening, [("address", bound.description), ("metrics_address", metricsBound?.description)])
+        let worker = Refresher(
+            fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,
+            policy: RefreshPolicy(assumedLifetime: settings.credentialLifetime), clock: clock,
+            observer: { event in
+                metrics.refresh(event)
+                audit.refresh(event)
+            }, logger: logger)
+        refresher = Task { await worker.run() }
+        self.audit = audit
+        self.sink = sink
+        self.tokenFile = settings.tokenFile
+        self.layer = layer
+        self.cache = cache
+        self.metrics = metrics
+        logger.info("serving", metadata: ["listen": "\(bound)"])
+    }
+
+    /// SIGHUP: re-reads the token file (rotation without a restart) and reopens the audit log
+    /// (logrotate). A token file that became invalid is refused and the current token kept.
+    public func reload() {
+        do {
+            try sink.reopen()
+        } catch {
+            audit.lifecycle(.reloadFailed, [("what", "audit_log"), ("message", error.message)])
+        }
+        do {
+            layer.replaceToken(try TokenFile.read(at: tokenFile))
+            audit.lifecycle(.reload, [("token_file", tokenFile), ("audit_log", sink.path)])
+        } catch {
+            audit.lifecycle(.reloadFailed, [("what", "token_file"), ("message", error.message)])
+        }
+    }
+
+    /// Stops accepting, lets the requests in hand finish, stops refreshing, and writes the final
+    /// audit line.
+    public func stop(reason: String) async {
+        server.quiesce()
+        server.stop()
+        metricsServer?.stop()
+        refresher.cancel()
+        await refresher.value
+        audit.lifecycle(.stop, [("reason", reason)])
+    }
+}

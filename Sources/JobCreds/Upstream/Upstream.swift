@@ -1,0 +1,82 @@
+import AWSIdentity
+import AWSSigning
+import CodePipeline
+import HTTPTransport
+import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Everything needed to call CodePipeline for one job, resolved from settings and environment.
+public struct Upstream: Sendable {
+    /// The validated job id.
+    public let jobId: JobID
+    /// The client token of a third-party job.
+    public let clientToken: ClientToken?
+    /// The region.
+    public let region: String
+    /// The worker's own identity, cached and refreshed.
+    public let identity: RefreshingCredentialProvider
+    /// The CodePipeline client.
+    public let client: CodePipelineClient
+
+    /// Resolves settings into a ready client. Nothing is sent yet.
+    /// - Throws: `JobCredsError` with a message that names the fix.
+    public static func resolve(
+        _ settings: UpstreamSettings, environment: [String: String], transport: any HTTPTransport,
+        clock: any WallClock = SystemWallClock(), retry: RetryPolicy = RetryPolicy(), logger: Logger,
+        observer: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
+    ) throws(JobCredsError) -> Upstream {
+        let kind: JobID.Kind = settings.clientTokenFile == nil ? .custom : .thirdParty
+        let jobId: JobID
+        let clientToken: ClientToken?
+        do {
+            jobId = try JobID(settings.jobId, kind: kind)
+            clientToken = try settings.clientTokenFile.map { (path) throws(CodePipelineError) in
+                try ClientToken(try readClientToken(path))
+            }
+        } catch {
+            throw JobCredsError(.usage, error.message, underlying: error)
+        }
+        guard let region = CredentialChain.region(flag: settings.region, environment: environment) else {
+            throw JobCredsError(.usage, "no region: pass --region or set AWS_REGION")
+        }
+        let endpoint: EndpointURL
+        do {
+            endpoint = try CodePipelineEndpoint.resolve(
+                flag: settings.endpointURL, environment: environment, region: region, fips: settings.fips)
+        } catch {
+            throw JobCredsError(.usage, error.message, underlying: error)
+        }
+        let provider: any CredentialProvider
+        do {
+            provider = try CredentialChain.resolve(
+                environment: environment, region: region, transport: transport, now: clock.now)
+        } catch {
+            throw JobCredsError(
+                error.code == .noCredentials ? .noCredentials : .identity, error.description, underlying: error)
+        }
+        let identity = RefreshingCredentialProvider(provider, clock: clock, logger: logger)
+        let client = CodePipelineClient(
+            transport: transport, identity: identity, region: region, endpoint: endpoint, clock: clock, retry: retry,
+            timeout: settings.timeout, logger: logger, observer: observer)
+        return Upstream(jobId: jobId, clientToken: clientToken, region: region, identity: identity, client: client)
+    }
+
+    /// Fetches the job's details once.
+    public func fetch() async throws(CodePipelineError) -> JobDetails {
+        try await client.jobDetails(jobId, clientToken: clientToken)
+    }
+
+    private static func readClientToken(_ path: String) throws(CodePipelineError) -> String {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
+            throw CodePipelineError(.invalidClientToken, "cannot read the client token file \(path)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }  // "\r\n" is one Character
+        return text
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import JobCreds
+import Testing
+
+@Suite struct TokenFileTests {
+    func directory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func createsA256BitHexTokenWithoutNewlineAndTheExactMode() throws {
+        let path = try directory().appendingPathComponent("token").path
+        let (token, created) = try TokenFile.loadOrCreate(at: path, mode: 0o640)
+        #expect(created)
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(onDisk) == token)
+        #expect(token.count == 64 && token.allSatisfy { Array("0123456789abcdef".utf8).contains($0) })
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+        let (again, createdAgain) = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        #expect(again == token && !createdAgain)
+        let other = try TokenFile.loadOrCreate(at: try directory().appendingPathComponent("t").path, mode: 0o600)
+        #expect(other.token != token)
+    }
+
+    @Test(arguments: [("", "empty"), ("abc\n", "line break"), ("a\rb", "line break")])
+    func refusesBadExistingFiles(_ content: String, _ why: String) throws {
+        let path = try directory().appendingPathComponent("token").path
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains(why) == true }
+    }
+
+    @Test func refusesATokenFileOthersCanRead() throws {
+        let path = try directory().appendingPathComponent("token").path
+        try "token".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains("readable by others") == true }
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        #expect(try TokenFile.loadOrCreate(at: path, mode: 0o600).token == Array("token".utf8))
+    }
+
+    @Test func neverFollowsASymlink() throws {
+        let dir = try directory()
+        let link = dir.appendingPathComponent("token").path
+        try FileManager.default.createSymbolicLink(
+            atPath: link, withDestinationPath: dir.appendingPathComponent("elsewhere").path)
+        #expect(throws: JobCredsError.self) { _ = try TokenFile.loadOrCreate(at: link, mode: 0o600) }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("elsewhere").path))
+    }
+
+    @Test func modes() throws {
+        #expect(try TokenFile.parseMode("0600") == 0o600)
+        #expect(try TokenFile.parseMode("640") == 0o640)
+        for bad in ["0644", "0400", "0777", "x", "01600"] {
+            #expect(throws: JobCredsError.self) { try TokenFile.parseMode(bad) }
+        }
+    }
+}
