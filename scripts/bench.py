@@ -22,6 +22,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "IntegrationTests"))
+
+from fake import Fake  # noqa: E402
 JOB = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
 
 
@@ -73,19 +76,14 @@ def main():
     state = Path(tempfile.mkdtemp(prefix="jobcreds-bench-"))
     processes = []
     try:
-        fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", str(state / "fake"),
-                                 "--job-id", JOB, "--exit-on-stdin-eof"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        processes.append(fake)
-        ports = json.loads(fake.stdout.readline())
-        control = "http://127.0.0.1:%d" % ports["http_port"]
+        fake = Fake.start(state / "fake", "--job-id", JOB)
+        processes.append(fake.process)
         env = {"PATH": os.environ["PATH"], "HOME": str(state), "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": ports["ca_bundle"],
-               "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001", "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c"}
+               "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": fake.ca_bundle, **fake.worker_environment()}
         audit = state / "audit.log"
         started = time.perf_counter()
-        sidecar = subprocess.Popen([jobcreds, "serve", "--job-id", JOB, "--endpoint-url",
-                                    "https://127.0.0.1:%d" % ports["https_port"], "--listen", "127.0.0.1:0",
+        sidecar = subprocess.Popen([jobcreds, "serve", "--job-id", JOB, "--endpoint-url", fake.https,
+                                    "--listen", "127.0.0.1:0",
                                     "--token-file", str(state / "token"), "--audit-log", str(audit),
                                     "--rate-limit", "0", "--max-connections", "1024",
                                     "--max-connections-per-client", "1024", "--log-level", "warning"], env=env)
@@ -111,7 +109,7 @@ def main():
         idle_own = own_kib(sidecar.pid)
         request = urllib.request.Request("http://127.0.0.1:%d/v1/credentials" % port, headers={"Authorization": token})
         body = urllib.request.urlopen(request).read().decode()
-        calls_before = len(json.load(urllib.request.urlopen(control + "/_control/calls")))
+        calls_before = len(fake.calls())
         audit_before = audit.read_text().count('"path":"/v1/credentials","status":200')
 
         nginx_port = port + 1 if port < 65000 else port - 1
@@ -167,7 +165,7 @@ http {
         sampler.join()
         time.sleep(0.2)
         audited = audit.read_text().count('"path":"/v1/credentials","status":200') - audit_before
-        calls = len(json.load(urllib.request.urlopen(control + "/_control/calls"))) - calls_before
+        calls = len(fake.calls()) - calls_before
         refreshes = audit.read_text().count('"event":"refresh"')
 
         print("\njobcreds serve vs nginx (return 200, same body, access log off, 2 workers), wrk %ds per run, "

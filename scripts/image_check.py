@@ -4,7 +4,7 @@
 1. A Debian bookworm minbase root (debootstrap; cached in .build-image/base), copied fresh.
 2. The runtime stage's RUN instructions, run in it with /bin/sh as Docker would; COPY --from=build
    puts the static binary where the build stage's `install` puts it.
-3. The image's ENTRYPOINT + CMD, with its ENV, as its USER, against tests/fake_aws.py on the
+3. The image's ENTRYPOINT + CMD, with its ENV, as its USER, against IntegrationTests/fake_aws.py on the
    host's loopback (a chroot shares the network): it must become ready, serve the credentials
    to botocore's container provider, and pass the HEALTHCHECK command.
 Prints each step; exits non-zero on the first failure.
@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "IntegrationTests"))
 import dockerfile  # noqa: E402
+from fake import Fake  # noqa: E402
 
 MIRROR = "http://deb.debian.org/debian"
 JOB = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
@@ -90,17 +91,14 @@ def replay(root, binary):
 
     step("the fake CodePipeline on the host's loopback")
     state = root / "tmp" / "fake"
-    fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", str(state),
-                             "--job-id", JOB, "--exit-on-stdin-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    fake = Fake.start(state, "--job-id", JOB)
     sidecar = None
     try:
-        ports = json.loads(fake.stdout.readline())
+        # The fake's CA as the image sees it: its state is inside the root.
         environment = dict(image_env, PATH="/usr/local/bin:/usr/bin:/bin", JOBCREDS_JOB_ID=JOB,
-                           JOBCREDS_REGION="us-east-1", JOBCREDS_ENDPOINT_URL="https://127.0.0.1:%d" % ports["https_port"],
-                           AWS_CA_BUNDLE="/tmp/fake/ca.pem", AWS_EC2_METADATA_DISABLED="true",
-                           AWS_ACCESS_KEY_ID="AKIAFAKEWORKER000001",
-                           AWS_SECRET_ACCESS_KEY="worker-secret-CANARY-7f3a9c")
+                           JOBCREDS_REGION="us-east-1", JOBCREDS_ENDPOINT_URL=fake.https,
+                           AWS_CA_BUNDLE="/" + str(Path(fake.ca_bundle).relative_to(root)),
+                           AWS_EC2_METADATA_DISABLED="true", **fake.worker_environment())
         step("%s as %s: %s" % ("ENTRYPOINT+CMD", user, " ".join(command)))
         sidecar = subprocess.Popen([CHROOT, "--userspec=" + user, str(root), *command], env=environment,
                                    stdout=subprocess.PIPE, text=True)
@@ -136,8 +134,7 @@ def replay(root, binary):
             audit = sidecar.communicate(timeout=15)[0]
             events = [json.loads(line)["event"] for line in audit.splitlines() if line.startswith("{")]
             print("audit events: %s" % ", ".join(dict.fromkeys(events)))
-        fake.stdin.close()
-        fake.wait(timeout=10)
+        fake.stop()
     step("the runtime stage works: image check passed")
     return 0
 

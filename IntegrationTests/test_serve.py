@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import CANARY, JOB_ID
+from conftest import CANARY, JOB_ID, WORKER
 
 SECRET_MARKERS = (CANARY, "artifact-secret", "artifact-token", "worker-secret", "continuation", "nonce-")
 
@@ -171,7 +171,7 @@ def test_a_bad_token_file_is_refused_at_start(jobcreds_bin, fake, tmp_path, cont
     token.chmod(mode)
     run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(token), "--region",
                           "us-east-1", "--listen", "127.0.0.1:0", "--audit-log", str(tmp_path / "a.log")],
-                         env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
+                         env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": WORKER["id"],
                               "AWS_SECRET_ACCESS_KEY": "x"},
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 64, run
@@ -187,6 +187,17 @@ def test_listen_refuses_addresses_sdks_would_not_use(jobcreds_bin, tmp_path, lis
     assert run.returncode == 64, run
     assert "--listen" in run.stderr
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("variable,value", [("JOBCREDS_RATE_BURST", "1e300"), ("JOBCREDS_MAX_CONNECTIONS", "1e19"),
+                                            ("JOBCREDS_MAX_CONNECTIONS_PER_CLIENT", "4294967296")])
+def test_a_count_too_large_for_the_server_is_a_usage_error(jobcreds_bin, tmp_path, variable, value):
+    """Numbers from the environment are range-checked before they become integers (it used to trap)."""
+    run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(tmp_path / "t"),
+                          "--region", "us-east-1"], env={"PATH": os.environ["PATH"], variable: value},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 64, run
+    assert "must be below 2147483647" in run.stderr and "Fatal error" not in run.stderr
 
 
 def test_options_from_the_environment(serve, tmp_path):

@@ -1,11 +1,10 @@
 """Operating the sidecar: Prometheus metrics, the operational log's formats, `jobcreds probe`, the CLI."""
 import json
 import subprocess
-import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import CANARY, JOB_ID
+from conftest import CANARY, JOB_ID, WORKER
 from sidecar import serve_environment
 
 ROUTES = {"/v1/credentials", "/v1/artifacts", "/healthz", "/readyz", "other"}
@@ -93,7 +92,7 @@ def test_refresh_failures_and_the_end_of_the_job_show_in_the_metrics(serve, fake
 
 def test_no_secret_and_no_client_string_reaches_the_metrics(serve, fake):
     sidecar = serve("--metrics-listen", "127.0.0.1:0")
-    secrets = [sidecar.token, "worker-secret-" + CANARY]
+    secrets = [sidecar.token, WORKER["secret"]]
     status, _, body = sidecar.get_json("/v1/credentials")
     secrets += [body["SecretAccessKey"], body["Token"]]
     # Client-supplied strings that a careless exporter would turn into labels.

@@ -7,14 +7,14 @@ import time
 import urllib.error
 import urllib.request
 
+from behaviour import record
+
 
 def serve_environment(fake, home):
     """What `jobcreds serve` gets in the tests: the fake's endpoint and CA, the worker's keys."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
             "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1",
-            "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https,
-            "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001",
-            "AWS_SECRET_ACCESS_KEY": "worker-secret-CANARY-7f3a9c"}
+            "AWS_CA_BUNDLE": fake.ca_bundle, "JOBCREDS_ENDPOINT_URL": fake.https, **fake.worker_environment()}
 
 
 class Sidecar:
@@ -66,9 +66,12 @@ class Sidecar:
             request.add_header("Authorization", token)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, dict(response.headers), response.read()
+                answer = response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            answer = error.code, dict(error.headers), error.read()
+        record("answer", {"request": [method, path], "status": answer[0], "headers": answer[1],
+                          "body": answer[2].decode(errors="replace")})
+        return answer
 
     def get_json(self, path, **kwargs):
         status, headers, body = self.get(path, **kwargs)
@@ -79,9 +82,11 @@ class Sidecar:
         request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.metrics_port, path), method=method)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, dict(response.headers), response.read().decode()
+                answer = response.status, dict(response.headers), response.read().decode()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read().decode()
+            answer = error.code, dict(error.headers), error.read().decode()
+        record("scrape", {"request": [method, path], "status": answer[0], "headers": answer[1], "body": answer[2]})
+        return answer
 
     def wait_until(self, condition, timeout=20, what="condition"):
         deadline = time.time() + timeout
@@ -103,4 +108,5 @@ class Sidecar:
             self.process.send_signal(sig)
         if self.stdout is None:
             self.stdout, self.stderr = self.process.communicate(timeout=15)
+            record("stopped", {"exit": self.process.returncode, "stdout": self.stdout, "audit": self.audit()})
         return self.process.returncode

@@ -1,19 +1,20 @@
 """Shared fixtures: the fake AWS endpoints and the jobcreds binary, both real, on loopback."""
-import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 
 import fake_aws  # noqa: E402
+from behaviour import record  # noqa: E402
+from fake import Fake  # noqa: E402
 
 CANARY = fake_aws.CANARY
 JOB_ID = "f4f4ff82-2d11-4b3c-9e2d-0123456789ab"
@@ -25,40 +26,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Fake:
-    """A running tests/fake_aws.py and its control API."""
-
-    def __init__(self, info, process):
-        self.https = "https://127.0.0.1:%d" % info["https_port"]
-        self.http = "http://127.0.0.1:%d" % info["http_port"]
-        self.ca_bundle = info["ca_bundle"]
-        self.process = process
-
-    @classmethod
-    def start(cls, state, *args):
-        """Starts tests/fake_aws.py with its state in `state`; it runs until `stop` closes its stdin."""
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fake_aws.py"), "--state-dir", str(state), "--exit-on-stdin-eof",
-             *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        return cls(json.loads(process.stdout.readline()), process)
-
-    def stop(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-    def control(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.http + path, data=data, method="GET" if data is None else "POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def configure(self, **settings):
-        return self.control("/_control/configure", settings)
-
-    def calls(self):
-        return self.control("/_control/calls")
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +68,7 @@ class Run:
         self.out = completed.stdout
         self.err = completed.stderr
         self.all = completed.stdout + completed.stderr
+        record("run", {"argv": completed.args[1:], "exit": self.code, "stdout": self.out, "stderr": self.err})
 
     def __repr__(self):
         return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)

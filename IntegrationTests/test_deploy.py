@@ -288,7 +288,7 @@ def test_the_worker_policy_allows_reading_jobs_and_nothing_else():
         assert "NotAction" not in statement and "NotResource" not in statement
         actions |= set(statement["Action"])
     assert actions == {"codepipeline:GetJobDetails", "codepipeline:GetThirdPartyJobDetails"}
-    # Every CodePipeline call jobcreds makes is allowed by it: the operation names in the client.
-    client = (ROOT / "Sources" / "CodePipeline" / "CodePipelineClient.swift").read_text()
+    # Every CodePipeline call jobcreds makes is allowed by it: the operations the client knows.
+    client = (ROOT / "Sources" / "CodePipeline" / "CodePipelineOperation.swift").read_text()
     called = set(re.findall(r'"(Get(?:ThirdParty)?JobDetails)"', client))
     assert {"codepipeline:" + name for name in called} == actions

@@ -25,7 +25,9 @@ Control endpoints (on either port) let a test script behaviour:
   POST /_control/reset
 
 Usage: fake_aws.py --state-dir DIR [--job-id ID]... prints one JSON line
-{"https_port", "http_port", "ca_bundle"} on stdout once listening.
+{"https_port", "http_port", "ca_bundle", "worker": {"id", "secret"}} on stdout once listening:
+where it listens, the CA to trust, and the worker key it knows (so that nothing copies it).
+Start it through fake.py (Python), scripts/fake.sh (shell) or FakeAWSProcess (Swift tests).
 """
 import argparse
 import datetime
@@ -670,7 +672,8 @@ def main():
     http = Server(("127.0.0.1", args.http_port), Handler)
     for server in (https, http):
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"https_port": https.server_address[1], "http_port": http.server_address[1], "ca_bundle": ca_cert}), flush=True)
+    print(json.dumps({"https_port": https.server_address[1], "http_port": http.server_address[1], "ca_bundle": ca_cert,
+                      "worker": {"id": WORKER_KEY["id"], "secret": WORKER_KEY["secret"]}}), flush=True)
     try:
         if args.exit_on_stdin_eof:
             sys.stdin.read()

@@ -82,8 +82,7 @@ def test_the_build_step_fails_without_the_sidecar(fake, tmp_path):
 def worker(jobcreds_bin, fake, tmp_path, build, listen):
     environment = {"PATH": os.path.dirname(jobcreds_bin) + os.pathsep + VENV_BIN + os.pathsep + os.environ["PATH"],
                    "HOME": str(tmp_path), "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                   "AWS_ACCESS_KEY_ID": "AKIAFAKEWORKER000001", "AWS_SECRET_ACCESS_KEY": "worker-secret-" + CANARY,
-                   "AWS_ENDPOINT_URL_CODEPIPELINE": fake.https, "AWS_ENDPOINT_URL_S3": fake.https,
+                   **fake.worker_environment(), "AWS_ENDPOINT_URL_CODEPIPELINE": fake.https, "AWS_ENDPOINT_URL_S3": fake.https,
                    "AWS_CA_BUNDLE": fake.ca_bundle}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / "job-worker" / "worker.py"), "--provider", "JobCredsTest", "--once",
