@@ -103,7 +103,8 @@ def load(directory):
         lines = []
         for raw in path.read_text().splitlines():
             lines.extend(normalize(json.loads(raw)))
-        records[path.stem] = sorted(set(lines))
+        # Keyed by test file and name, whatever folder the suite lived in (tests/integration/ once).
+        records[re.sub(r"^.*?(test_\w+\.py)", r"\1", path.stem)] = sorted(set(lines))
     return records
 
 
