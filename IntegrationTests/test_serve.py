@@ -190,9 +190,10 @@ def test_listen_refuses_addresses_sdks_would_not_use(jobcreds_bin, tmp_path, lis
 
 
 @pytest.mark.parametrize("variable,value", [("JOBCREDS_RATE_BURST", "1e300"), ("JOBCREDS_MAX_CONNECTIONS", "1e19"),
-                                            ("JOBCREDS_MAX_CONNECTIONS_PER_CLIENT", "4294967296")])
-def test_a_count_too_large_for_the_server_is_a_usage_error(jobcreds_bin, tmp_path, variable, value):
-    """Numbers from the environment are range-checked before they become integers (it used to trap)."""
+                                            ("JOBCREDS_MAX_CONNECTIONS_PER_CLIENT", "4294967296"),
+                                            ("JOBCREDS_IDLE_TIMEOUT", "9999999h")])
+def test_a_number_too_large_for_the_server_is_a_usage_error(jobcreds_bin, tmp_path, variable, value):
+    """Numbers from the environment are range-checked before they become integers (they used to trap)."""
     run = subprocess.run([jobcreds_bin, "serve", "--job-id", JOB_ID, "--token-file", str(tmp_path / "t"),
                           "--region", "us-east-1"], env={"PATH": os.environ["PATH"], variable: value},
                          capture_output=True, text=True, timeout=30)

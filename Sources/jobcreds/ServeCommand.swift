@@ -109,7 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
                 maxConnectionsPerClient, env["MAX_CONNECTIONS_PER_CLIENT"], "--max-connections-per-client",
                 default: gate.maxConnectionsPerClient)
             if let text = idleTimeout ?? env["IDLE_TIMEOUT"] {
-                gate.idleTimeoutSeconds = Int(try DurationText.parse(text, option: "--idle-timeout").components.seconds)
+                let seconds = try DurationText.parse(text, option: "--idle-timeout").components.seconds
+                guard seconds < Int64(Int32.max) else {
+                    throw JobCredsError(.usage, "--idle-timeout must be below \(Int32.max) seconds")
+                }
+                gate.idleTimeoutSeconds = Int(seconds)
             }
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),
