@@ -26,7 +26,7 @@ public enum TokenFile {
                 token = Array(Hex.encode(try SecureRandom.bytes(count: tokenBytes)).utf8)
             } catch {
                 unlink(path)
-                throw JobCredsError(.failed, "cannot make a token: \(error)")
+                throw JobCredsError(.failed, "cannot make a token: \(error)", underlying: error)
             }
             // The umask may have narrowed the mode; set exactly what was asked.
             guard fchmod(descriptor, mode) == 0, writeAll(descriptor, token), fsync(descriptor) == 0 else {
