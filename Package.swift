@@ -3,21 +3,32 @@ import PackageDescription
 
 /// jobcreds builds on Linux only (Glibc, prctl, epoll through libmicrohttpd).
 ///
-/// The module graph, drawn from the imports (`scripts/module-graph.py` checks that every target
-/// declares exactly what it imports; arrows point one way; C never appears in a public signature):
+/// The module graph: each module and what it imports, highest first. Arrows point one way; C never
+/// appears in a public signature; each C library has one wrapper. `scripts/module-graph.py` (the
+/// lint step) fails when this list, the targets below or the sources' imports disagree.
 ///
-///   jobcreds (executable: command line, wiring, exit statuses)
-///     ├── JobCreds (the sidecar: check, serve; the audited layer, the pure router, cache, audit, metrics)
-///     │     ├── CodePipeline (client, models, the allowlisted projection)
-///     │     │     ├── AWSSigning (SigV4 as pure values; AWS dates, clocks, the credentials-source seam)
-///     │     │     └── HTTPTransport
-///     │     ├── AWSIdentity (the worker's own credential chain) ── AWSSigning, HTTPTransport
-///     │     ├── MicroHTTPServer (the only code that touches libmicrohttpd) ── CMicroHTTPD, CMicroHTTPDShims
-///     │     └── CProcessShims (prctl)
-///     └── CurlHTTP (the only code that touches libcurl) ── CCurl, CCurlShims
-///   HTTPTransport (the client's Sendable transport protocol, retries) ── HTTPCore
-///   HTTPCore (header fields and host rules, shared by client, server and signer)
-///   CryptoPrimitives (the only code that touches OpenSSL) ── COpenSSL
+///   jobcreds           JobCreds, CurlHTTP, HTTPTransport, ArgumentParser, Logging
+///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
+///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
+///   CodePipeline       AWSSigning, HTTPTransport, Logging
+///   AWSIdentity        AWSSigning, HTTPTransport, HTTPCore, Logging
+///   AWSSigning         CryptoPrimitives, HTTPCore
+///   CurlHTTP           HTTPTransport, HTTPCore, CCurl, CCurlShims
+///   MicroHTTPServer    HTTPCore, CMicroHTTPD, CMicroHTTPDShims
+///   HTTPTransport      HTTPCore
+///   HTTPCore           (nothing)
+///   CryptoPrimitives   COpenSSL
+///   CCurlShims         CCurl
+///   CMicroHTTPDShims   CMicroHTTPD
+///   CProcessShims      (nothing)
+///
+/// jobcreds: the command line, wiring, exit statuses. JobCreds: the sidecar (check, serve; the
+/// audited layer, the pure router, the cache, audit, metrics). CodePipeline: the client and the
+/// allowlisted projection. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
+/// pure values, AWS dates, clocks, the credentials-source seam. HTTPTransport: the client's
+/// transport protocol and retries. HTTPCore: header fields and host rules for client, server and
+/// signer. CurlHTTP, MicroHTTPServer, CryptoPrimitives: the only code that touches libcurl,
+/// libmicrohttpd and OpenSSL.
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6)
 ]

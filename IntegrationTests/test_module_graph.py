@@ -49,3 +49,16 @@ def test_a_c_library_has_one_wrapper_that_sees_no_other_library(tmp_path):
     assert "One sees the headers of CA and CB" in run.stderr
     assert "the C module Shims is imported by One, Two" in run.stderr
     assert "Two imports the C module Shims without `internal import`" in run.stderr
+
+
+def test_the_map_in_package_swift_must_match_the_imports(tmp_path):
+    targets = [("Low", "regular", []), ("App", "executable", ["Low"])]
+    sources = {"Sources/Low/L.swift": "public struct L {}\n", "Sources/App/main.swift": "import Low\n"}
+    (tmp_path / "Package.swift").write_text("/// The map:\n///\n///   App   Low\n///   Low   (nothing)\n")
+    assert check(tmp_path, targets, sources).returncode == 0
+    (tmp_path / "Package.swift").write_text("///   App   Low, Elsewhere\n")
+    run = check(tmp_path, targets, sources)
+    assert run.returncode == 1
+    assert "Package.swift's map draws App -> Elsewhere, Low, but it imports Low" in run.stderr
+    assert "Package.swift's map leaves out Low" in run.stderr
+    assert "Package.swift's map names Elsewhere" not in run.stderr  # a dependency, not a listed module

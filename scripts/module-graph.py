@@ -7,6 +7,8 @@
 
 Problems:
 - a target imports a module it does not declare in Package.swift, or declares one it never imports;
+- the map in Package.swift's header comment (`///   Module   Dependency, ...`) lists other
+  dependencies than a module imports, or leaves a non-test module out;
 - a C module (a system library or its shim) is a direct dependency of more than one Swift target,
   or a Swift target's C dependencies span two libraries: each library has one wrapper, and no
   wrapper sees another library's headers;
@@ -90,8 +92,38 @@ class Package:
         return next(iter(libraries), None)
 
 
-def problems(package, graph=None):
+def drawn_map(root):
+    """Module → dependencies, as Package.swift's header comment draws them (continuation lines
+    start with spaces where the module name stands)."""
+    drawn, current = {}, None
+    for line in (root / "Package.swift").read_text().splitlines():
+        entry = re.match(r"^///   (\w+)\s{2,}(.+)$", line)
+        more = re.match(r"^///\s{6,}(\w.+)$", line)
+        if entry:
+            current = entry.group(1)
+            drawn[current] = entry.group(2)
+        elif more and current:
+            drawn[current] += " " + more.group(1)
+        else:
+            current = None
+    return {name: set() if text.strip() == "(nothing)" else {dep.strip() for dep in text.split(",") if dep.strip()}
+            for name, text in drawn.items()}
+
+
+def problems(package, graph=None, drawn=None):
     found = []
+    if drawn is not None:
+        for name, target in package.targets.items():
+            if target["type"] in ("system", "test") or target.get("path", "") or name == "TestSupport":
+                continue
+            used = {module for module, _ in package.imports(name)}
+            if name not in drawn:
+                found.append("Package.swift's map leaves out %s" % name)
+            elif drawn[name] != used:
+                found.append("Package.swift's map draws %s -> %s, but it imports %s" % (
+                    name, ", ".join(sorted(drawn[name])), ", ".join(sorted(used)) or "nothing"))
+        for name in sorted(set(drawn) - set(package.targets)):
+            found.append("Package.swift's map names %s, which is no target" % name)
     swift_users = {}
     for name, target in package.targets.items():
         if target["type"] == "system":
@@ -134,7 +166,8 @@ def main(argv):
                                          capture_output=True, text=True).stdout)
     package = Package(root, dump)
     graph = [] if "--graph" in argv else None
-    found = problems(package, graph)
+    package_swift = root / "Package.swift"
+    found = problems(package, graph, drawn_map(root) if package_swift.exists() else None)
     for line in graph or []:
         print(line)
     for problem in found:
