@@ -94,14 +94,16 @@ def test_bodies_are_refused_unread(serve, extra):
 
 
 def test_rate_limit_answers_429_with_retry_after(serve):
+    """Refusals are limited per address; a request with the token never is."""
     sidecar = serve("--rate-limit", "5", "--rate-burst", "5")
-    time.sleep(1.1)  # the readiness polls spent tokens; let the bucket refill
-    statuses = [sidecar.get("/healthz", token=None)[0] for _ in range(5)]
-    status, headers, _ = sidecar.get_json("/v1/credentials")
-    assert statuses == [200] * 5 and status == 429 and headers["Retry-After"] == "1"
+    statuses = [sidecar.get("/v1/credentials", token="wrong-" + CANARY)[0] for _ in range(5)]
+    status, headers, _ = sidecar.get_json("/v1/credentials", token="wrong-" + CANARY)
+    assert statuses == [403] * 5 and status == 429 and headers["Retry-After"] == "1"
     assert sidecar.audit()[-1]["reason"] == "RateLimited"
+    assert [sidecar.get("/v1/credentials")[0] for _ in range(100)] == [200] * 100
+    assert sidecar.get("/v1/credentials", token=None)[0] == 429
     time.sleep(1.1)
-    assert good(sidecar)
+    assert sidecar.get("/v1/credentials", token=None)[0] == 401
 
 
 def test_slowloris_connections_are_cut_by_the_idle_timeout(serve):

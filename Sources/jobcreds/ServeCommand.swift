@@ -49,14 +49,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            Requests per second allowed per client address, 0 for no limit (env JOBCREDS_RATE_LIMIT; default \
+            Refused requests (no or wrong token, gate refusals) per second per client address before they \
+            are answered 429; a request with the token never is; 0 for no limit (env JOBCREDS_RATE_LIMIT; default \
             \(Self.defaults.ratePerSecond.formatted)).
             """)
     var rateLimit: Double?
 
     @Option(
         help: """
-            Requests a client may send at once above the rate (env JOBCREDS_RATE_BURST; default \
+            Refused requests a client may send at once above the rate (env JOBCREDS_RATE_BURST; default \
             \(Self.defaults.burst)).
             """)
     var rateBurst: Int?

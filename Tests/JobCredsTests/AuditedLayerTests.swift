@@ -18,13 +18,14 @@ import Testing
         let clock = ManualWallClock()
         let metrics = SidecarMetrics()
 
-        init() {
+        init(gate settings: GateSettings = GateSettings()) {
             let metrics = metrics
             layer = AuditedLayer(
                 cache: cache, token: AuditedLayerTests.token,
                 audit: AuditLog(sink: sink, clock: clock, jobId: "job", onWriteFailure: metrics.auditWriteFailed),
                 metrics: metrics, clock: clock)
-            layer.install(RequestGate(host: "127.0.0.1", port: 9911, settings: GateSettings()))
+            layer.install(
+                RequestGate(host: "127.0.0.1", port: 9911, settings: settings, uptime: MonotonicClock { .zero }))
         }
 
         func fill() {
@@ -135,5 +136,23 @@ import Testing
         #expect(text.contains("\"uri\":\"s3://b/in/src.zip\""))
         #expect(text.contains(#""key":"out/\"q\".zip""#))
         #expect(!text.contains(Samples.canary))
+    }
+
+    /// A tool with the token is never throttled, however fast it asks; refusals from the same
+    /// address are, and are audited as such.
+    @Test func onlyRefusalsAreRateLimited() {
+        var settings = GateSettings()
+        settings.ratePerSecond = 10
+        settings.burst = 20
+        let h = Harness(gate: settings)
+        h.fill()
+        #expect((0..<500).allSatisfy { _ in h.ask("/v1/credentials").0.status == 200 })
+        let refused = (0..<25).map { _ in h.ask("/v1/credentials", token: "wrong").0.status }
+        #expect(refused == Array(repeating: 403, count: 20) + Array(repeating: 429, count: 5))
+        let (limited, audit) = h.ask("/v1/credentials", token: nil)
+        #expect(limited.status == 429 && limited.headers["Retry-After"] == "1")
+        #expect(audit["reason"] as? String == "RateLimited" && audit["decision"] as? String == "deny")
+        #expect(h.ask("/v1/credentials").0.status == 200)
+        #expect(h.ask("/healthz", token: nil).0.status == 200)
     }
 }

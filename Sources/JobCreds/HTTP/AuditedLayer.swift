@@ -7,11 +7,13 @@ import Synchronization
 /// passes through, in this order:
 ///
 /// 1. a request id (`X-Request-Id`, and the audit line's `request_id`);
-/// 2. the request gate (`RequestGate`); until it is installed, 503 `Starting`;
+/// 2. the request gate's checks (`RequestGate`); until it is installed, 503 `Starting`;
 /// 3. the router, given what the cache holds now and the current token;
-/// 4. the audit line, written before the answer; if it cannot be written, credentials are not
+/// 4. a refusal draws from its client address's token bucket: 429 once it is empty (an answer
+///    the router serves never does);
+/// 5. the audit line, written before the answer; if it cannot be written, credentials are not
 ///    handed out (503 `AuditUnavailable`);
-/// 5. the metrics.
+/// 6. the metrics.
 ///
 /// Thread-safety: called concurrently from the server's threads; the gate and token are each
 /// behind a `Mutex`, the rest is immutable or thread-safe.
@@ -51,9 +53,7 @@ public final class AuditedLayer: ServerHandler {
 
     public func respond(to request: ServerRequest) -> ServerResponse {
         let requestId = ids.next()
-        var routed =
-            admission(request)
-            ?? router.route(request, credentials: cache.lookup(at: clock.now), token: token.withLock { $0 })
+        var routed = decide(request)
         let written = audit.request(
             request, requestId: requestId, status: routed.response.status, decision: routed.decision)
         if !written, routed.decision.accessKeyId != nil {
@@ -65,11 +65,15 @@ public final class AuditedLayer: ServerHandler {
         return routed.response
     }
 
-    /// The gate's refusal, or nil to route the request.
-    private func admission(_ request: ServerRequest) -> Routed? {
+    /// The gate's refusal or the router's answer; a refusal past its client's limit becomes 429.
+    private func decide(_ request: ServerRequest) -> Routed {
         guard let gate = gate.withLock({ $0 }) else {
             return .refused(503, .starting, "the sidecar is starting")
         }
-        return gate.check(request)?.routed
+        let routed =
+            gate.check(request)?.routed
+            ?? router.route(request, credentials: cache.lookup(at: clock.now), token: token.withLock { $0 })
+        guard routed.decision.denial != nil, let limited = gate.throttle(request.clientAddress) else { return routed }
+        return limited.routed
     }
 }

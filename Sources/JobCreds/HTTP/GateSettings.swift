@@ -1,11 +1,12 @@
-/// The request gate's limits. The defaults never throttle a normal SDK, which asks once per
-/// refresh window (the AWS CLI about twice per command).
+/// The request gate's limits. The rate applies to refused requests only: a tool with the token is
+/// never throttled, however often it asks (botocore asks on almost every AWS call).
 public struct GateSettings: Sendable {
     /// The most bytes of request line plus headers.
     public var maxHeaderBytes: Int = 8192
-    /// Requests per second allowed per client address; 0 turns rate limiting off.
+    /// Refused requests per second allowed per client address before they are answered 429; 0
+    /// turns the limit off.
     public var ratePerSecond: Double = 200
-    /// Requests a client may send at once above the rate.
+    /// Refused requests a client may send at once above the rate.
     public var burst: Int = 400
     /// The most connections open at once.
     public var maxConnections: Int = 256

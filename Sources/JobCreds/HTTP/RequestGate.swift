@@ -3,15 +3,21 @@ import HTTPCore
 import MicroHTTPServer
 import Synchronization
 
-/// The checks every request passes before routing. Each refusal is an ordinary JSON error with an
-/// audit line (the audited layer writes it).
+/// The checks every request passes before routing, and the limit on refusals. Each refusal is an
+/// ordinary JSON error with an audit line (the audited layer writes it).
 ///
+/// `check`, before routing:
 /// - `Host` must name the address the sidecar listens on, with or without the port: a page in a
 ///   browser on the host that rebinds a DNS name to 127.0.0.1 sends its own name (DNS rebinding).
 /// - `X-Forwarded-For`, `Forwarded` and `Origin` are refused: SDKs never send them; proxies and
 ///   browsers do (anti-SSRF, as the EC2 metadata service does).
 /// - Request line plus headers at most `maxHeaderBytes`; no body (GET and HEAD carry none).
-/// - A token bucket per client address: `ratePerSecond` with `burst`, 429 with `Retry-After`.
+///
+/// `throttle`, after a request was refused: a token bucket per client address, `ratePerSecond`
+/// with `burst`, 429 with `Retry-After` once it is empty. Only refused requests draw from it (no
+/// token, a wrong token, a gate refusal: where guessing and abuse live); a request the router
+/// serves is never throttled, so a tool that asks for credentials on every AWS call (botocore,
+/// the Java SDKs) is never slowed down by the sidecar.
 public final class RequestGate: Sendable {
     /// A refusal.
     public struct Denial: Sendable, Equatable {
@@ -48,7 +54,7 @@ public final class RequestGate: Sendable {
         self.uptime = uptime
     }
 
-    /// The refusal for `request`, or nil to let it through.
+    /// The refusal for `request`, or nil to let it through to the router.
     public func check(_ request: ServerRequest) -> Denial? {
         let hosts = request.headerValues("Host")
         guard hosts.count == 1, allowedHosts.contains(hosts[0]) || allowedHosts.contains(hosts[0].lowercased())
@@ -72,10 +78,12 @@ public final class RequestGate: Sendable {
         guard request.bodyLength == 0 else {
             return Denial(status: 413, code: .bodyNotAllowed, message: "requests to this sidecar carry no body")
         }
-        return rateLimit(request.clientAddress)
+        return nil
     }
 
-    private func rateLimit(_ client: String) -> Denial? {
+    /// For a request that is being refused: 429 if its client address has used up its refusals,
+    /// else nil (the refusal stands). Each call draws one token.
+    public func throttle(_ client: String) -> Denial? {
         guard settings.ratePerSecond > 0 else { return nil }
         let elapsed = uptime.now.components
         let now = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
@@ -95,7 +103,7 @@ public final class RequestGate: Sendable {
         guard allowed else {
             return Denial(
                 status: 429, code: .rateLimited,
-                message: "more than \(Int(settings.ratePerSecond)) requests per second from this address",
+                message: "more than \(Int(settings.ratePerSecond)) refused requests per second from this address",
                 retryAfter: max(1, Int((1 / settings.ratePerSecond).rounded(.up))))
         }
         return nil
