@@ -37,24 +37,31 @@ public struct ContainerProvider: CredentialProvider {
             }
             url = parsed
         } else if let full = environment.nonEmpty("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            guard let parsed = EndpointURL(full) else {
-                throw IdentityError(
-                    .misconfigured, provider: "container", "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
-            }
-            guard parsed.scheme == "https" || parsed.isLoopback || plainHTTPHosts.contains(parsed.host) else {
-                let others = plainHTTPHosts.dropLast().joined(separator: ", ")
-                throw IdentityError(
-                    .misconfigured, provider: "container",
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain http to \(parsed.host); only loopback, "
-                        + "\(others) and \(plainHTTPHosts.last ?? "") may be used without https")
-            }
-            url = parsed
+            url = try fullURI(full)
         } else {
             return nil
         }
         return ContainerProvider(
             url: url, tokenFile: environment.nonEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
             token: environment.nonEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN"), transport: transport, retry: retry)
+    }
+
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` checked as the SDKs check it: an http(s) URL, plain
+    /// http only to loopback or one of `plainHTTPHosts`.
+    /// - Throws: `IdentityError.misconfigured` naming what is accepted.
+    public static func fullURI(_ text: String) throws(IdentityError) -> EndpointURL {
+        guard let parsed = EndpointURL(text) else {
+            throw IdentityError(
+                .misconfigured, provider: "container", "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
+        }
+        guard parsed.scheme == "https" || parsed.isLoopback || plainHTTPHosts.contains(parsed.host) else {
+            let others = plainHTTPHosts.dropLast().joined(separator: ", ")
+            throw IdentityError(
+                .misconfigured, provider: "container",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain http to \(parsed.host); only loopback, "
+                    + "\(others) and \(plainHTTPHosts.last ?? "") may be used without https")
+        }
+        return parsed
     }
 
     public func fetch() async throws(IdentityError) -> Credentials {

@@ -17,6 +17,8 @@ struct CommandFailure {
     static let serve = CommandFailure(output: .standardError(command: "serve"))
     static let probe = CommandFailure(output: .standardError(command: "probe"))
     static let check = CommandFailure(output: .standardOutput)
+    static let exec = CommandFailure(output: .standardError(command: "exec"))
+    static let credentialProcess = CommandFailure(output: .standardError(command: "credential-process"))
 
     /// Writes `error`'s message; returns the exit to throw.
     func exit(_ error: JobCredsError) -> ExitCode {
@@ -28,7 +30,8 @@ struct CommandFailure {
     }
 
     /// The exit status of `code`: `0` is success, `64` a usage error (sysexits' `EX_USAGE`), the
-    /// small numbers are what `check --help` lists.
+    /// small numbers are what `check --help` lists, 126 and 127 what a shell answers for a command
+    /// it cannot run or cannot find.
     static func status(_ code: JobCredsError.Code) -> Int32 {
         switch code {
         case .usage: 64
@@ -38,6 +41,8 @@ struct CommandFailure {
         case .jobNotFound: 6
         case .unavailable: 7
         case .failed: 1
+        case .commandNotExecutable: 126
+        case .commandNotFound: 127
         }
     }
 }

@@ -8,5 +8,7 @@ struct JobCredsCommand: AsyncParsableCommand {
         commandName: "jobcreds",
         abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
         version: Version.current,
-        subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self])
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, ProbeCommand.self, ExecCommand.self, CredentialProcessCommand.self,
+        ])
 }

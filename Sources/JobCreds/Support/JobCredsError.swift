@@ -13,8 +13,12 @@ public struct JobCredsError: Error, Sendable, CustomStringConvertible {
         case accessDenied
         /// The job does not exist or has ended.
         case jobNotFound
-        /// CodePipeline or the network failed.
+        /// CodePipeline, the sidecar or the network failed.
         case unavailable
+        /// `exec`: the command is not in `PATH`.
+        case commandNotFound
+        /// `exec`: the command is there but cannot be run.
+        case commandNotExecutable
         /// Anything else.
         case failed
     }
