@@ -1,7 +1,5 @@
-import AWSIdentity
 import ArgumentParser
 import CurlHTTP
-import HTTPTransport
 import JobCreds
 
 #if canImport(FoundationEssentials)
@@ -31,24 +29,8 @@ struct CredentialProcessCommand: AsyncParsableCommand {
                 settings: .init(
                     userAgent: "jobcreds-credential-process/\(Version.current)",
                     useProxy: endpoint.url.scheme == "https"))
-            let provider: ContainerProvider?
-            do {
-                provider = try ContainerProvider.configured(
-                    in: [
-                        ContainerEndpoint.urlVariable: endpoint.url.description,
-                        ContainerEndpoint.tokenFileVariable: endpoint.tokenFile,
-                    ], transport: transport, retry: RetryPolicy(maxAttempts: 3))
-            } catch {
-                throw JobCredsError(.usage, error.message, underlying: error)
-            }
-            guard let provider else { throw JobCredsError(.usage, "\(ContainerEndpoint.urlVariable) is not set") }
-            do {
-                print(CredentialProcessDocument.render(try await provider.fetch()))
-            } catch {
-                throw JobCredsError(
-                    .unavailable, "the sidecar did not hand out credentials: \(error)", underlying: error)
-            }
-        } catch let error as JobCredsError {
+            print(try await CredentialProcess.document(for: endpoint, transport: transport))
+        } catch {
             throw CommandFailure.credentialProcess.exit(error)
         }
     }
