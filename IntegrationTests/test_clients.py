@@ -53,13 +53,13 @@ def run(argv, environment, timeout=120):
     return subprocess.run(argv, env=environment, capture_output=True, text=True, errors="replace", timeout=timeout)
 
 
-def assert_read_with_the_artifact_key(result, fake, sidecar):
+def assert_read_with_the_artifact_key(result, fake, sidecar, path="/v1/credentials"):
     assert result.returncode == 0, result.stdout + result.stderr
     calls = [call for call in fake.control("/_control/s3") if call["operation"] == "GetObject"]
     assert calls and all(call["signature"] == "ok" and call["verdict"] == "ok" for call in calls), calls
     assert {call["access_key"] for call in calls} == {"ASIAFAKEARTIFACT0001"}
     assert {call["object"] for call in calls} == {BUCKET + "/" + INPUT}
-    served = [line for line in sidecar.audit() if line.get("path") == "/v1/credentials" and line["status"] == 200]
+    served = [line for line in sidecar.audit() if line.get("path") == path and line["status"] == 200]
     assert served, "the client never fetched the credentials from the sidecar"
     assert CANARY not in result.stdout + result.stderr
 

@@ -85,6 +85,13 @@ struct ServeCommand: AsyncParsableCommand {
                 + "(env JOBCREDS_METRICS_LISTEN; default off).", valueName: "host:port"))
     var metricsListen: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also answer as the EC2 instance metadata service (IMDSv2) at http://HOST:PORT, for clients that know "
+                + "nothing else; no token: anyone who reaches it gets the credentials (env JOBCREDS_IMDS_LISTEN; "
+                + "default off).", valueName: "host:port"))
+    var imdsListen: String?
+
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     /// The gate's limits when no option changes them: the help text and the parsing read them here.
@@ -129,6 +136,9 @@ struct ServeCommand: AsyncParsableCommand {
                 gate: gate,
                 metricsListen: try (metricsListen ?? env["METRICS_LISTEN"]).map { (text) throws(JobCredsError) in
                     try ListenAddress.anyHost(text, option: "--metrics-listen")
+                },
+                imdsListen: try (imdsListen ?? env["IMDS_LISTEN"]).map { (text) throws(JobCredsError) in
+                    try ListenAddress(text, option: "--imds-listen")
                 })
         } catch let error as JobCredsError {
             throw CommandFailure.serve.exit(error)

@@ -25,9 +25,13 @@ public struct AuditLog: Sendable {
 
     /// The line for one request; false if it could not be written. Built straight into bytes:
     /// this runs for every request.
+    /// - Parameter listener: the listener's name, for any but the credentials listener (`imds`).
     @discardableResult
-    public func request(_ request: ServerRequest, requestId: String, status: Int, decision: Decision) -> Bool {
+    public func request(
+        _ request: ServerRequest, requestId: String, status: Int, decision: Decision, listener: String? = nil
+    ) -> Bool {
         write(.request) { line in
+            line.string("listener", listener)
             line.string("request_id", requestId)
             line.string("client_addr", request.clientAddress)
             line.integer("client_port", request.clientPort)

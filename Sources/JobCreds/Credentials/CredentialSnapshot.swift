@@ -25,6 +25,8 @@ public struct CredentialSnapshot: Sendable {
     public let credentialsBody: SecretBytes
     /// The `/v1/artifacts` body.
     public let artifactsBody: [UInt8]
+    /// The instance-metadata credentials document (`--imds-listen`); wiped when released.
+    public let metadataBody: SecretBytes
 
     /// Renders `details` fetched at `fetchedAt`.
     public init(details: JobDetails, fetchedAt: Date, assumedLifetime: Duration) {
@@ -39,6 +41,9 @@ public struct CredentialSnapshot: Sendable {
         var rendered = Self.renderCredentials(details, expiresAt: expiresAt)
         credentialsBody = SecretBytes(rendered)
         rendered.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        var metadata = Self.renderMetadataCredentials(details, fetchedAt: fetchedAt, expiresAt: expiresAt)
+        metadataBody = SecretBytes(metadata)
+        metadata.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
         artifactsBody = Self.renderArtifacts(details)
     }
 
@@ -54,6 +59,23 @@ public struct CredentialSnapshot: Sendable {
                 ("Token", JSONText.quote(credentials.sessionToken ?? "")),
                 ("Expiration", JSONText.quote(AWSDate.iso8601(expiresAt))),
                 ("AccountId", details.accountId.map(JSONText.quote)),
+            ]).utf8)
+    }
+
+    /// `{"Code","LastUpdated","Type","AccessKeyId","SecretAccessKey","Token","Expiration"}`: what
+    /// the instance metadata service answers for a role, and what the SDKs' instance-profile
+    /// providers read.
+    static func renderMetadataCredentials(_ details: JobDetails, fetchedAt: Date, expiresAt: Date) -> [UInt8] {
+        let credentials = details.artifactCredentials
+        return Array(
+            JSONText.object([
+                ("Code", JSONText.quote("Success")),
+                ("LastUpdated", JSONText.quote(AWSDate.iso8601(fetchedAt))),
+                ("Type", JSONText.quote("AWS-HMAC")),
+                ("AccessKeyId", JSONText.quote(credentials.accessKeyId)),
+                ("SecretAccessKey", JSONText.quote(credentials.secretAccessKey)),
+                ("Token", JSONText.quote(credentials.sessionToken ?? "")),
+                ("Expiration", JSONText.quote(AWSDate.iso8601(expiresAt))),
             ]).utf8)
     }
 

@@ -3,8 +3,9 @@ import CryptoPrimitives
 import MicroHTTPServer
 import Synchronization
 
-/// The credentials listener's handler: the one layer around the pure router that every request
-/// passes through, in this order:
+/// A listener's handler: the one layer around its router (`SidecarRouter` on the credentials
+/// listener, `MetadataRouter` on the instance-metadata one) that every request passes through,
+/// in this order:
 ///
 /// 1. a request id (`X-Request-Id`, and the audit line's `request_id`);
 /// 2. the request gate's checks (`RequestGate`); until it is installed, 503 `Starting`;
@@ -18,7 +19,8 @@ import Synchronization
 /// Thread-safety: called concurrently from the server's threads; the gate and token are each
 /// behind a `Mutex`, the rest is immutable or thread-safe.
 public final class AuditedLayer: ServerHandler {
-    private let router: SidecarRouter
+    private let router: any Router
+    private let listener: String?
     private let cache: CredentialCache
     private let token: Mutex<SecretBytes>
     private let gate = Mutex<RequestGate?>(nil)
@@ -28,11 +30,13 @@ public final class AuditedLayer: ServerHandler {
     private let clock: any WallClock
 
     /// Creates the layer around `router`, serving what `cache` holds to holders of `token`.
+    /// - Parameter listener: the name audit lines give the listener; nil for the credentials one.
     public init(
-        router: SidecarRouter = SidecarRouter(), cache: CredentialCache, token: [UInt8], audit: AuditLog,
-        metrics: SidecarMetrics, clock: any WallClock
+        router: any Router = SidecarRouter(), listener: String? = nil, cache: CredentialCache, token: [UInt8],
+        audit: AuditLog, metrics: SidecarMetrics, clock: any WallClock
     ) {
         self.router = router
+        self.listener = listener
         self.cache = cache
         self.token = Mutex(SecretBytes(token))
         self.audit = audit
@@ -55,7 +59,8 @@ public final class AuditedLayer: ServerHandler {
         let requestId = ids.next()
         var routed = decide(request)
         let written = audit.request(
-            request, requestId: requestId, status: routed.response.status, decision: routed.decision)
+            request, requestId: requestId, status: routed.response.status, decision: routed.decision,
+            listener: listener)
         if !written, routed.decision.accessKeyId != nil {
             routed.response = JSONResponse.error(
                 503, .auditUnavailable, "the audit log cannot be written; nothing is handed out")

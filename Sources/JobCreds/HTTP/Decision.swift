@@ -20,6 +20,10 @@ public struct Decision: Sendable, Equatable {
         case notReady = "not_ready"
         /// `/readyz` once the job has ended.
         case jobEnded = "job_ended"
+        /// The instance-metadata listener issued a session token.
+        case metadataToken = "metadata_token"
+        /// The instance-metadata listener answered with something not secret (the role's name, the region).
+        case metadata
     }
 
     /// Served, and why; or refused, and why.

@@ -26,4 +26,7 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case credentialsUnavailable = "CredentialsUnavailable"
     /// 410: the job has ended.
     case jobEnded = "JobEnded"
+    /// 400 on the instance-metadata listener: a session token asked for without a TTL of 1 to
+    /// 21600 seconds.
+    case invalidTokenTTL = "InvalidTokenTTL"
 }

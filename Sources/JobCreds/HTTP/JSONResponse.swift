@@ -2,7 +2,7 @@ import HTTPCore
 import MicroHTTPServer
 
 /// The answers every listener shares: JSON bodies with the common headers, `{"code","message"}`
-/// errors, and the method rule (GET and HEAD only).
+/// errors, the method rule (GET and HEAD only), and the instance-metadata listener's plain text.
 public enum JSONResponse {
     /// On every JSON answer: the type, never cached, never sniffed.
     static let commonHeaders: HTTPHeaders = [
@@ -19,6 +19,15 @@ public enum JSONResponse {
         json(status, Array(body.utf8))
     }
 
+    /// A `text/plain` answer (the instance metadata service's tokens, names and region).
+    public static func text(_ status: Int, _ body: String, headers extra: HTTPHeaders = []) -> ServerResponse {
+        var headers: HTTPHeaders = [
+            ("Content-Type", "text/plain"), ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+        ]
+        for (name, value) in extra { headers.append(name, value) }
+        return ServerResponse(status: status, headers: headers, body: Array(body.utf8))
+    }
+
     /// `{"code","message"}`: never shaped like credentials.
     public static func error(_ status: Int, _ code: ErrorCode, _ message: String) -> ServerResponse {
         json(status, JSONText.object([("code", JSONText.quote(code.rawValue)), ("message", JSONText.quote(message))]))
@@ -30,9 +39,11 @@ public enum JSONResponse {
     }
 
     /// The 405 answer for any other method, with its `Allow` header.
-    public static func methodNotAllowed() -> ServerResponse {
-        var response = error(405, .refused(.methodNotAllowed), "only GET and HEAD are served")
-        response.headers.append("Allow", "GET, HEAD")
+    public static func methodNotAllowed(
+        allow: String = "GET, HEAD", message: String = "only GET and HEAD are served"
+    ) -> ServerResponse {
+        var response = error(405, .refused(.methodNotAllowed), message)
+        response.headers.append("Allow", allow)
         return response
     }
 }

@@ -12,7 +12,7 @@ import MicroHTTPServer
 ///
 /// Any other method is 405; without `Authorization` 401; a wrong token 403 (compared in constant
 /// time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`.
-public struct SidecarRouter: Sendable {
+public struct SidecarRouter: Router {
     /// Creates a router.
     public init() {}
 

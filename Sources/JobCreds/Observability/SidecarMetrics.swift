@@ -25,11 +25,26 @@ public final class SidecarMetrics: Sendable {
         case healthz = "/healthz"
         case readyz = "/readyz"
         case other
+        /// The instance-metadata listener's paths (`--imds-listen`); a role's credentials are
+        /// counted under `{role}`, whatever role was asked for.
+        case metadataToken = "/latest/api/token"
+        case metadataRoles = "/latest/meta-data/iam/security-credentials/"
+        case metadataRole = "/latest/meta-data/iam/security-credentials/{role}"
+        case metadataRegion = "/latest/meta-data/placement/region"
 
-        /// The route of `path`: anything but the four served paths is `other`.
+        /// The route of `path`: anything but the served paths is `other`.
         public init(path: String) {
-            self = Route(rawValue: path) ?? .other
+            if let route = Route(rawValue: path) {
+                self = route == .metadataRole ? .other : route
+            } else if path.hasPrefix(Route.metadataRoles.rawValue) {
+                self = .metadataRole
+            } else {
+                self = .other
+            }
         }
+
+        /// The routes whose series exist from the start (the instance-metadata ones appear once used).
+        static let counted: [Route] = [.credentials, .artifacts, .healthz, .readyz, .other]
     }
 
     private struct RequestKey: Hashable {
@@ -60,7 +75,7 @@ public final class SidecarMetrics: Sendable {
     /// Creates the metrics, every series of the closed label sets at zero.
     public init() {
         var requests: [RequestKey: Counter] = [:]
-        for route in Route.allCases {
+        for route in Route.counted {
             for status in Self.knownStatuses {
                 requests[RequestKey(route: route, status: status)] = Self.requestCounter(registry, route, status)
             }

@@ -15,14 +15,15 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses and validates `text`.
     /// - Throws: `JobCredsError.usage` naming what is accepted.
-    public init(_ text: String) throws(JobCredsError) {
-        let (host, port) = try Self.split(text, option: "--listen")
+    /// - Parameter option: the option named in a refusal (`--listen`, `--imds-listen`).
+    public init(_ text: String, option: String = "--listen") throws(JobCredsError) {
+        let (host, port) = try Self.split(text, option: option)
         let others = ContainerProvider.plainHTTPHosts
         guard URLHost.isLoopbackAddress(host) || others.contains(host) else {
             let named = others.map(URLHost.bracketed)
             throw JobCredsError(
                 .usage,
-                "--listen \(text) is not an address the AWS SDKs send credential requests to over plain HTTP; "
+                "\(option) \(text) is not an address the AWS SDKs send credential requests to over plain HTTP; "
                     + "use a loopback address (127.0.0.0/8 or [::1]), \(named.dropLast().joined(separator: ", ")) "
                     + "or \(named.last ?? "")")
         }

@@ -23,6 +23,8 @@ public struct ServeSettings: Sendable {
     public var gate: GateSettings
     /// Where Prometheus metrics are served; nil (the default) serves none.
     public var metricsListen: ListenAddress?
+    /// Where the instance-metadata listener serves; nil (the default) serves none.
+    public var imdsListen: ListenAddress?
 
     /// The mode a created token file gets unless told otherwise.
     public static let defaultTokenFileMode: mode_t = 0o600
@@ -36,7 +38,7 @@ public struct ServeSettings: Sendable {
         upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String,
         tokenFileMode: mode_t = ServeSettings.defaultTokenFileMode, auditLog: String = ServeSettings.defaultAuditLog,
         credentialLifetime: Duration = ServeSettings.defaultCredentialLifetime, threads: Int = ServeSettings.coreCount,
-        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil
+        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil, imdsListen: ListenAddress? = nil
     ) {
         self.upstream = upstream
         self.listen = listen
@@ -47,5 +49,6 @@ public struct ServeSettings: Sendable {
         self.threads = threads
         self.gate = gate
         self.metricsListen = metricsListen
+        self.imdsListen = imdsListen
     }
 }

@@ -9,6 +9,7 @@ import MicroHTTPServer
 public final class Sidecar: Sendable {
     private let server: MicroHTTPServer
     private let metricsServer: MicroHTTPServer?
+    private let imdsServer: MicroHTTPServer?
     private let refresher: Task<Void, Never>
     private let audit: AuditLog
     private let sink: FileAuditSink
@@ -21,6 +22,8 @@ public final class Sidecar: Sendable {
     public var port: Int { server.port }
     /// The metrics listener's bound port, if metrics are served.
     public var metricsPort: Int? { metricsServer?.port }
+    /// The instance-metadata listener's bound port, if it serves.
+    public var imdsPort: Int? { imdsServer?.port }
     /// The metrics.
     public let metrics: SidecarMetrics
 
@@ -54,22 +57,35 @@ public final class Sidecar: Sendable {
                 ("endpoint", upstream.client.endpointDescription),
                 ("credential_lifetime", DurationText.format(settings.credentialLifetime)),
                 ("metrics_listen", settings.metricsListen?.description),
+                ("imds_listen", settings.imdsListen?.description),
             ])
         do {
-            server = try MicroHTTPServer(
-                .init(
-                    host: settings.listen.host, port: settings.listen.port, threads: settings.threads,
-                    connectionLimit: settings.gate.maxConnections,
-                    perClientConnectionLimit: settings.gate.maxConnectionsPerClient,
-                    idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
-                    connectionMemoryLimit: max(16 * 1024, settings.gate.maxHeaderBytes * 2), maxBodyBytes: 0),
-                handler: layer)
+            server = try Self.listen(
+                on: settings.listen, threads: settings.threads, gate: settings.gate, handler: layer)
         } catch {
             audit.lifecycle(.stop, [("reason", "listen_failed")])
             throw JobCredsError(.usage, "cannot serve on \(settings.listen): \(error)", underlying: error)
         }
         let bound = ListenAddress(unchecked: settings.listen.host, port: UInt16(server.port))
         layer.install(RequestGate(host: settings.listen.host, port: server.port, settings: settings.gate))
+        var imdsBound: ListenAddress?
+        if let address = settings.imdsListen {
+            let imdsLayer = AuditedLayer(
+                router: MetadataRouter(sessions: MetadataSessions(), region: upstream.region), listener: "imds",
+                cache: cache, token: [], audit: audit, metrics: metrics, clock: clock)
+            do {
+                let listener = try Self.listen(on: address, threads: 1, gate: settings.gate, handler: imdsLayer)
+                imdsLayer.install(RequestGate(host: address.host, port: listener.port, settings: settings.gate))
+                imdsServer = listener
+                imdsBound = ListenAddress(unchecked: address.host, port: UInt16(listener.port))
+            } catch {
+                server.stop()
+                audit.lifecycle(.stop, [("reason", "listen_failed")])
+                throw JobCredsError(.usage, "cannot serve instance metadata on \(address): \(error)", underlying: error)
+            }
+        } else {
+            imdsServer = nil
+        }
         var metricsBound: ListenAddress?
         if let address = settings.metricsListen {
             do {
@@ -84,6 +100,7 @@ public final class Sidecar: Sendable {
                 metricsBound = ListenAddress(unchecked: address.host, port: UInt16(listener.port))
             } catch {
                 server.stop()
+                imdsServer?.stop()
                 audit.lifecycle(.stop, [("reason", "listen_failed")])
                 throw JobCredsError(.usage, "cannot serve metrics on \(address): \(error)", underlying: error)
             }
@@ -91,7 +108,11 @@ public final class Sidecar: Sendable {
             metricsServer = nil
         }
         audit.lifecycle(
-            .listening, [("address", bound.description), ("metrics_address", metricsBound?.description)])
+            .listening,
+            [
+                ("address", bound.description), ("metrics_address", metricsBound?.description),
+                ("imds_address", imdsBound?.description),
+            ])
         let worker = Refresher(
             fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,
             policy: RefreshPolicy(assumedLifetime: settings.credentialLifetime), clock: clock,
@@ -129,10 +150,24 @@ public final class Sidecar: Sendable {
     /// audit line.
     public func stop(reason: String) async {
         server.quiesce()
+        imdsServer?.quiesce()
         server.stop()
+        imdsServer?.stop()
         metricsServer?.stop()
         refresher.cancel()
         await refresher.value
         audit.lifecycle(.stop, [("reason", reason)])
+    }
+
+    /// A listener for the build's requests, with the gate's connection limits.
+    private static func listen(
+        on address: ListenAddress, threads: Int, gate: GateSettings, handler: AuditedLayer
+    ) throws(ServerError) -> MicroHTTPServer {
+        try MicroHTTPServer(
+            .init(
+                host: address.host, port: address.port, threads: threads, connectionLimit: gate.maxConnections,
+                perClientConnectionLimit: gate.maxConnectionsPerClient, idleTimeoutSeconds: gate.idleTimeoutSeconds,
+                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0),
+            handler: handler)
     }
 }
