@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` (see it work) and `make test`.
-.PHONY: demo test lint build deps fuzz sanitize loadtest bench image-check
+.PHONY: demo test lint build deps fuzz sanitize loadtest load-boto3 bench image-check
 
 demo:
 	scripts/demo
@@ -25,6 +25,10 @@ sanitize:
 
 loadtest:
 	scripts/loadtest
+
+# boto3 threads through a sidecar with default flags: never throttled (5,000 calls).
+load-boto3:
+	scripts/load-boto3
 
 bench:
 	scripts/bench
