@@ -156,7 +156,7 @@ def test_kubernetes_security_context_is_locked_down(manifest):
     assert sidecar["resources"]["limits"]["memory"]
 
 
-@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml"])
+@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml", "pod-exec.yaml"])
 @pytest.mark.parametrize("version", ["1.29.0", "1.33.0"])
 def test_kubernetes_manifests_validate_strictly_against_the_api_schema(manifest, version):
     """Every object against Kubernetes' own OpenAPI schema, unknown fields refused (native
@@ -172,8 +172,30 @@ def test_the_job_template_is_the_pod():
     assert kubernetes("pod.yaml")["ServiceAccount"] == kubernetes("job.yaml")["ServiceAccount"]
 
 
+def test_the_exec_pod_is_the_pod_plus_the_binary_for_jobcreds_exec():
+    pod, exec_pod = pod_spec("pod.yaml"), pod_spec("pod-exec.yaml")
+    copy, sidecar = exec_pod["initContainers"]
+    assert sidecar == pod["initContainers"][0]
+    # The binary comes from the sidecar's own image, copied by a locked-down init container.
+    assert copy["image"] == sidecar["image"] and copy["command"] == ["cp", "/usr/local/bin/jobcreds",
+                                                                     "/jobcreds/bin/jobcreds"]
+    assert "restartPolicy" not in copy  # runs to completion before the sidecar starts
+    assert copy["securityContext"] == sidecar["securityContext"]
+    [copy_mount] = copy["volumeMounts"]
+    [build] = exec_pod["containers"]
+    assert build["command"][:6] == ["/jobcreds/bin/jobcreds", "exec", "--wait-ready", "60s", "--", "/bin/sh"]
+    assert {item["name"]: item["value"] for item in build["env"]} == TWO_VARIABLES
+    mounts = {mount["name"]: mount for mount in build["volumeMounts"]}
+    assert mounts[copy_mount["name"]]["mountPath"] == "/jobcreds/bin" and mounts[copy_mount["name"]]["readOnly"]
+    assert mounts["jobcreds-token"]["readOnly"] is True
+    assert build["securityContext"] == pod["containers"][0]["securityContext"]
+    assert exec_pod["volumes"][:1] == pod["volumes"] and exec_pod["volumes"][1]["name"] == copy_mount["name"]
+    same = {key: value for key, value in exec_pod.items() if key not in ("initContainers", "containers", "volumes")}
+    assert same == {key: value for key, value in pod.items() if key not in ("initContainers", "containers", "volumes")}
+
+
 def test_the_kubernetes_manifests_mark_the_three_values_to_edit():
-    for name in ("pod.yaml", "job.yaml"):
+    for name in ("pod.yaml", "job.yaml", "pod-exec.yaml"):
         edits = [line for line in (DEPLOY / "kubernetes" / name).read_text().splitlines() if "# EDIT" in line]
         assert [re.search(r"(role-arn|JOB_ID|job id|region)", line, re.I) is not None for line in edits] == [True] * 3
 
