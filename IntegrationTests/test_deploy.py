@@ -231,6 +231,27 @@ def test_ecs_task_definition_validates_against_the_ecs_api_model():
     validate_parameters(task, model.operation_model("RegisterTaskDefinition").input_shape)
 
 
+def test_the_ecs_exec_task_is_the_task_plus_the_binary_for_jobcreds_exec():
+    task = json.loads((DEPLOY / "ecs" / "task-definition.json").read_text())
+    exec_task = json.loads((DEPLOY / "ecs" / "task-definition-exec.json").read_text())
+    model = botocore.session.get_session().get_service_model("ecs")
+    validate_parameters(exec_task, model.operation_model("RegisterTaskDefinition").input_shape)
+    containers = {c["name"]: c for c in exec_task["containerDefinitions"]}
+    original = {c["name"]: c for c in task["containerDefinitions"]}
+    copier, sidecar, build = containers["jobcreds-bin"], containers["jobcreds"], containers["build"]
+    assert sidecar == original["jobcreds"]
+    assert copier["image"] == sidecar["image"] and copier["essential"] is False
+    assert copier["entryPoint"] + copier["command"] == ["cp", "/usr/local/bin/jobcreds", "/jobcreds/bin/jobcreds"]
+    assert copier["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
+    assert build["dependsOn"] == [{"containerName": "jobcreds-bin", "condition": "SUCCESS"},
+                                  {"containerName": "jobcreds", "condition": "HEALTHY"}]
+    assert build["entryPoint"] == ["/jobcreds/bin/jobcreds", "exec", "--"]
+    assert {item["name"]: item["value"] for item in build["environment"]} == TWO_VARIABLES
+    assert {"sourceVolume": "jobcreds-bin", "containerPath": "/jobcreds/bin", "readOnly": True} in build["mountPoints"]
+    assert {key: value for key, value in exec_task.items() if key not in ("family", "volumes", "containerDefinitions")} \
+        == {key: value for key, value in task.items() if key not in ("family", "volumes", "containerDefinitions")}
+
+
 def test_ecs_build_never_sees_the_task_role():
     """The ECS agent gives every container the task role's AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
     which SDKs prefer; the build's entry point removes it before the build runs."""
