@@ -18,4 +18,16 @@ public struct Routed: Sendable {
     public static func refused(_ status: Int, _ code: DenialCode, _ message: String) -> Routed {
         Routed(JSONResponse.error(status, .refused(code), message), Decision(.refused(code)))
     }
+
+    /// 503 `CredentialsUnavailable` with `Retry-After: 1`: nothing valid is cached, for `reason`.
+    public static func credentialsUnavailable(_ reason: String) -> Routed {
+        var routed = refused(503, .credentialsUnavailable, reason)
+        routed.response.headers.append("Retry-After", "1")
+        return routed
+    }
+
+    /// 410 `JobEnded`: the job's credentials are served no more.
+    public static func jobEnded() -> Routed {
+        refused(410, .jobEnded, "the CodePipeline job has ended; its credentials are no longer served")
+    }
 }

@@ -52,11 +52,9 @@ public struct SidecarRouter: Router {
                 }
                 return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
             case .unavailable(let reason):
-                var routed = Routed.refused(503, .credentialsUnavailable, reason)
-                routed.response.headers.append("Retry-After", "1")
-                return routed
+                return .credentialsUnavailable(reason)
             case .jobEnded:
-                return .refused(410, .jobEnded, "the CodePipeline job has ended; its credentials are no longer served")
+                return .jobEnded()
             }
         default:
             return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")

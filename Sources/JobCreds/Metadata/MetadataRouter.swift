@@ -91,11 +91,9 @@ public struct MetadataRouter: Router {
                     .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
                     expiration: snapshot.expiresAt))
         case .unavailable(let reason):
-            var routed = Routed.refused(503, .credentialsUnavailable, reason)
-            routed.response.headers.append("Retry-After", "1")
-            return routed
+            return .credentialsUnavailable(reason)
         case .jobEnded:
-            return .refused(410, .jobEnded, "the CodePipeline job has ended; its credentials are no longer served")
+            return .jobEnded()
         }
     }
 }
