@@ -124,8 +124,8 @@ let package = Package(
         .testTarget(
             name: "JobCredsTests",
             dependencies: [
-                "JobCreds", "CodePipeline", "AWSSigning", "CryptoPrimitives", "HTTPCore", "MicroHTTPServer",
-                "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "JobCreds", "CodePipeline", "AWSSigning", "HTTPCore", "MicroHTTPServer", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
         .testTarget(

@@ -10,7 +10,7 @@ from sidecar import serve_environment
 ROUTES = {"/v1/credentials", "/v1/artifacts", "/healthz", "/readyz", "other"}
 REASONS = {"Starting", "HostNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
            "RateLimited", "MethodNotAllowed", "MissingToken", "InvalidToken", "NotFound", "CredentialsUnavailable",
-           "JobEnded", "Other", "InvalidTokenTTL"}
+           "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted"}
 
 
 def families(text):

@@ -331,3 +331,83 @@ def test_third_party_jobs_are_served(serve, fake, tmp_path):
     assert sidecar.get_json("/v1/credentials")[0] == 200
     assert fake.calls()[-1]["operation"] == "GetThirdPartyJobDetails"
     assert CANARY not in sidecar.audit_path.read_text()
+
+
+# -- scoped tokens ------------------------------------------------------------------------------
+
+def test_each_token_file_grants_its_scopes_and_is_audited_by_its_name(serve, tmp_path):
+    locations = tmp_path / "locations"
+    sidecar = serve("--token-file", "%s:artifacts" % locations)
+    other = locations.read_text()
+    assert sidecar.get("/v1/credentials")[0] == 200  # the first, bare: credentials and artifacts
+    status, _, body = sidecar.get_json("/v1/credentials", token=other)
+    assert status == 403 and body["code"] == "ScopeNotGranted" and other not in json.dumps(body)
+    assert sidecar.get("/v1/artifacts", token=other)[0] == 200
+    requests = [line for line in sidecar.audit() if line.get("path") in ("/v1/credentials", "/v1/artifacts")]
+    assert [(line["token"], line["status"]) for line in requests[-3:]] == [("token", 200), ("locations", 403),
+                                                                          ("locations", 200)]
+    start = [line for line in sidecar.audit() if line["event"] == "start"][0]
+    assert start["tokens"] == "token:credentials,artifacts locations:artifacts"
+    text = sidecar.audit_path.read_text()
+    assert sidecar.token not in text and other not in text
+
+
+def test_a_sighup_rereads_every_token_file(serve, tmp_path):
+    second = tmp_path / "second"
+    sidecar = serve("--token-file", "%s:credentials" % second)
+    old = second.read_text()
+    assert sidecar.get("/v1/credentials", token=old)[0] == 200
+    replacement = tmp_path / "second.new"
+    replacement.write_text("rotated-second-token")
+    replacement.chmod(0o600)
+    replacement.rename(second)
+    sidecar.process.send_signal(signal.SIGHUP)
+    sidecar.wait_until(lambda: any(line["event"] == "reload" for line in sidecar.audit()), what="reload")
+    assert sidecar.get("/v1/credentials", token="rotated-second-token")[0] == 200
+    assert sidecar.get("/v1/credentials", token=old)[0] == 403
+    assert sidecar.get("/v1/credentials")[0] == 200  # the first token file, read again unchanged
+    reload = [line for line in sidecar.audit() if line["event"] == "reload"][0]
+    assert reload["tokens"] == "token:credentials,artifacts second:credentials"
+
+
+def test_token_files_from_the_environment(jobcreds_bin, fake, tmp_path):
+    """Without --token-file: JOBCREDS_TOKEN_FILE and JOBCREDS_TOKEN_FILES together."""
+    from sidecar import serve_environment
+    environment = serve_environment(fake, tmp_path)
+    environment.update({"JOBCREDS_TOKEN_FILE": str(tmp_path / "main"),
+                        "JOBCREDS_TOKEN_FILES": "%s:download,upload\n  %s:configuration" % (tmp_path / "steps",
+                                                                                           tmp_path / "config")})
+    audit = tmp_path / "audit.log"
+    process = subprocess.Popen([jobcreds_bin, "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0", "--audit-log",
+                                str(audit)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while not (audit.exists() and '"event":"listening"' in audit.read_text()) and time.time() < deadline:
+            time.sleep(0.05)
+        start = [json.loads(line) for line in audit.read_text().splitlines() if '"event":"start"' in line][0]
+        assert start["tokens"] == "main:credentials,artifacts steps:download,upload config:configuration"
+        assert all((tmp_path / name).exists() for name in ("main", "steps", "config"))
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+
+
+@pytest.mark.parametrize("files,message", [
+    (["{d}/a:credentials,everything"], "'everything' is not a scope"),
+    (["{d}/x/token", "{d}/y/token"], "have one name, token"),
+    (["{d}/a", "{d}/b"], "hold the same token"),
+])
+def test_bad_token_files_are_refused_at_start(jobcreds_bin, tmp_path, files, message):
+    for sub in ("x", "y"):
+        (tmp_path / sub).mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name).write_text("one-token-for-both")
+        (tmp_path / name).chmod(0o600)
+    argv = [jobcreds_bin, "serve", "--job-id", JOB_ID, "--region", "us-east-1", "--listen", "127.0.0.1:0",
+            "--audit-log", str(tmp_path / "audit.log")]
+    for text in files:
+        argv += ["--token-file", text.format(d=tmp_path)]
+    run = subprocess.run(argv, env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": WORKER["id"],
+                                    "AWS_SECRET_ACCESS_KEY": "x"}, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 64 and message in run.stderr, run
+    assert "one-token-for-both" not in run.stderr

@@ -26,8 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on (env JOBCREDS_LISTEN; default \(ListenAddress.defaultText)).")
     var listen: String?
 
-    @Option(help: "The token file tools send from; created with a fresh token if missing (env JOBCREDS_TOKEN_FILE).")
-    var tokenFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "A token file tools send from, created with a fresh token if missing; repeat for several tokens, each "
+                + "with its scopes after a colon (credentials, artifacts, download, upload, configuration; default "
+                + "credentials,artifacts) (env JOBCREDS_TOKEN_FILE, or JOBCREDS_TOKEN_FILES: several, separated by "
+                + "spaces or newlines).", valueName: "path[:scopes]"))
+    var tokenFile: [String] = []
 
     @Option(
         help: """
@@ -104,10 +109,19 @@ struct ServeCommand: AsyncParsableCommand {
         let logger: Logger
         do {
             logger = try logging.bootstrap(environment: environment)
-            guard let tokenFile = tokenFile ?? env["TOKEN_FILE"] else {
+            var tokenTexts = tokenFile
+            if tokenTexts.isEmpty {
+                tokenTexts =
+                    [env["TOKEN_FILE"]].compactMap { $0 }
+                    + (env["TOKEN_FILES"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+                    .map(String.init)
+            }
+            guard !tokenTexts.isEmpty else {
                 throw JobCredsError(
                     .usage, "missing --token-file (or JOBCREDS_TOKEN_FILE): where the token tools send lives")
             }
+            var tokenFiles: [TokenFileSpec] = []
+            for text in tokenTexts { tokenFiles.append(try TokenFileSpec(parsing: text)) }
             var gate = Self.defaults
             gate.ratePerSecond = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit", default: gate.ratePerSecond)
             gate.burst = try count(rateBurst, env["RATE_BURST"], "--rate-burst", default: gate.burst)
@@ -126,7 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),
                 listen: try ListenAddress(listen ?? env["LISTEN"] ?? ListenAddress.defaultText),
-                tokenFile: tokenFile,
+                tokenFiles: tokenFiles,
                 tokenFileMode: try (tokenFileMode ?? env["TOKEN_FILE_MODE"]).map(TokenFile.parseMode)
                     ?? ServeSettings.defaultTokenFileMode,
                 auditLog: auditLog ?? env["AUDIT_LOG"] ?? ServeSettings.defaultAuditLog,

@@ -21,7 +21,10 @@ import Testing
         init(gate settings: GateSettings = GateSettings()) {
             let metrics = metrics
             layer = AuditedLayer(
-                cache: cache, token: AuditedLayerTests.token,
+                cache: cache,
+                tokens: TokenGrants([
+                    TokenGrant(label: "token", scopes: TokenScope.unscoped, token: AuditedLayerTests.token)
+                ]),
                 audit: AuditLog(sink: sink, clock: clock, jobId: "job", onWriteFailure: metrics.auditWriteFailed),
                 metrics: metrics, clock: clock)
             layer.install(
@@ -122,7 +125,8 @@ import Testing
     @Test func tokenRotation() {
         let h = Harness()
         h.fill()
-        h.layer.replaceToken(Array("new".utf8))
+        h.layer.replaceTokens(
+            TokenGrants([TokenGrant(label: "token", scopes: TokenScope.unscoped, token: Array("new".utf8))]))
         #expect(h.ask("/v1/credentials").0.status == 403)
         #expect(h.ask("/v1/credentials", token: "new").0.status == 200)
     }

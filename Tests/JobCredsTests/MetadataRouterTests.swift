@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Foundation
 import HTTPCore
 import JobCreds
@@ -18,7 +17,7 @@ import Testing
     ) -> Routed {
         MetadataRouter(sessions: sessions, region: "eu-west-1").route(
             ServerRequest(method: method, path: path, headers: headers), credentials: credentials ?? .serve(snapshot),
-            token: SecretBytes([]))
+            tokens: TokenGrants([]))
     }
 
     func session() throws -> String {

@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Foundation
 import HTTPCore
 import JobCreds
@@ -9,7 +8,10 @@ import Testing
 /// decision out. No audit sink, no metrics registry, no clock.
 @Suite struct SidecarRouterTests {
     let router = SidecarRouter()
-    let token = SecretBytes(Array("the-token".utf8))
+    let tokens = TokenGrants([
+        TokenGrant(label: "token", scopes: TokenScope.unscoped, token: Array("the-token".utf8)),
+        TokenGrant(label: "locations", scopes: [.artifacts], token: Array("artifacts-only".utf8)),
+    ])
     let snapshot = CredentialSnapshot(
         details: Samples.details(), fetchedAt: Date(timeIntervalSince1970: 1_764_000_000),
         assumedLifetime: .seconds(900))
@@ -22,7 +24,7 @@ import Testing
         if let presented { headers.append("Authorization", presented) }
         return router.route(
             ServerRequest(method: method, path: path, headers: headers), credentials: credentials ?? .serve(snapshot),
-            token: token)
+            tokens: tokens)
     }
 
     func body(_ routed: Routed) -> [String: Any] {
@@ -36,7 +38,9 @@ import Testing
             #expect(body(routed)["SecretAccessKey"] as? String == "secret-\(Samples.canary)")
             #expect(
                 routed.decision
-                    == Decision(.served(.credentials), accessKeyId: "ASIAARTIFACT", expiration: snapshot.expiresAt))
+                    == Decision(
+                        .served(.credentials), accessKeyId: "ASIAARTIFACT", expiration: snapshot.expiresAt,
+                        token: "token"))
             #expect(routed.response.headers["Content-Type"] == "application/json")
             #expect(routed.response.headers["Cache-Control"] == "no-store")
         }
@@ -44,7 +48,7 @@ import Testing
 
     @Test func artifactsCarryNoSecretAndNoKeyInTheDecision() {
         let routed = route("/v1/artifacts")
-        #expect(routed.response.status == 200 && routed.decision == Decision(.served(.artifacts)))
+        #expect(routed.response.status == 200 && routed.decision == Decision(.served(.artifacts), token: "token"))
         #expect(!String(decoding: routed.response.body, as: UTF8.self).contains(Samples.canary))
     }
 
@@ -65,7 +69,7 @@ import Testing
     ) {
         let routed = route(path, method: method, token: token)
         #expect(routed.response.status == status)
-        #expect(routed.decision == Decision(.refused(code)))
+        #expect(routed.decision.outcome == .refused(code))
         #expect(Set(body(routed).keys) == ["code", "message"])
         #expect(body(routed)["code"] as? String == code.rawValue)
         #expect(!String(decoding: routed.response.body, as: UTF8.self).contains(Samples.canary))
@@ -78,11 +82,11 @@ import Testing
 
     @Test func whatTheCacheHoldsDecidesTheAnswer() {
         let early = route("/v1/credentials", credentials: .unavailable(reason: "not yet"))
-        #expect(early.response.status == 503 && early.decision == Decision(.refused(.credentialsUnavailable)))
+        #expect(early.response.status == 503 && early.decision.outcome == .refused(.credentialsUnavailable))
         #expect(early.response.headers["Retry-After"] == "1")
         #expect(body(early)["message"] as? String == "not yet")
         let gone = route("/v1/artifacts", credentials: .jobEnded)
-        #expect(gone.response.status == 410 && gone.decision == Decision(.refused(.jobEnded)))
+        #expect(gone.response.status == 410 && gone.decision.outcome == .refused(.jobEnded))
     }
 
     @Test func healthAndReadinessNeedNoTokenAndAreNotRefusals() {
@@ -105,5 +109,36 @@ import Testing
             #expect(first.response.status == second.response.status && first.response.body == second.response.body)
             #expect(first.decision == second.decision)
         }
+    }
+
+    /// Every scope against every route: a token gets what its scopes name and 403
+    /// `ScopeNotGranted` elsewhere; the decision names the token by its label.
+    @Test(arguments: TokenScope.allCases)
+    func aTokenReachesTheRoutesOfItsScopesOnly(_ granted: TokenScope) {
+        let tokens = TokenGrants([TokenGrant(label: "scoped", scopes: [granted], token: Array("scoped-token".utf8))])
+        let routes: [(String, TokenScope)] = [("/v1/credentials", .credentials), ("/v1/artifacts", .artifacts)]
+        for (path, needed) in routes {
+            let routed = router.route(
+                ServerRequest(
+                    method: "GET", path: path, headers: [("Host", "127.0.0.1:9911"), ("Authorization", "scoped-token")]),
+                credentials: .serve(snapshot), tokens: tokens)
+            if granted == needed {
+                #expect(routed.response.status == 200, "\(granted) on \(path)")
+                #expect(routed.decision.denial == nil && routed.decision.token == "scoped")
+            } else {
+                #expect(routed.response.status == 403, "\(granted) on \(path)")
+                #expect(routed.decision.outcome == .refused(.scopeNotGranted) && routed.decision.token == "scoped")
+                #expect(!String(decoding: routed.response.body, as: UTF8.self).contains("scoped-token"))
+            }
+        }
+    }
+
+    @Test func theFirstMatchingTokenDecidesAndItsLabelIsAudited() {
+        let routed = route("/v1/credentials", token: "artifacts-only")
+        #expect(routed.response.status == 403 && routed.decision.token == "locations")
+        #expect(
+            route("/v1/artifacts", token: "artifacts-only").decision
+                == Decision(.served(.artifacts), token: "locations"))
+        #expect(route("/v1/artifacts", token: "artifacts-onlyx").decision.token == nil)
     }
 }

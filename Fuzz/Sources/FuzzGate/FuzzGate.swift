@@ -27,7 +27,8 @@ let layer: AuditedLayer = {
                 inputArtifacts: [], outputArtifacts: [], encryptionKey: nil, pipelineContext: nil),
             fetchedAt: FixedClock().now, assumedLifetime: .seconds(900)))
     let layer = AuditedLayer(
-        cache: cache, token: Array("the-token".utf8),
+        cache: cache,
+        tokens: TokenGrants([TokenGrant(label: "token", scopes: TokenScope.unscoped, token: Array("the-token".utf8))]),
         audit: AuditLog(sink: NullSink(), clock: FixedClock(), jobId: "job"), metrics: SidecarMetrics(),
         clock: FixedClock())
     var gate = GateSettings()

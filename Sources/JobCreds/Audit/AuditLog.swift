@@ -41,6 +41,7 @@ public struct AuditLog: Sendable {
             line.string("decision", decision.denial == nil ? "allow" : "deny")
             line.string("reason", decision.reason)
             line.string("user_agent", request.header("User-Agent").map { JSONText.truncated($0, to: 256) })
+            line.string("token", decision.token)
             line.string("access_key_id", decision.accessKeyId)
             if let expiration = decision.expiration {
                 line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }

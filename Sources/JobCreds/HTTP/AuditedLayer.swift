@@ -22,23 +22,23 @@ public final class AuditedLayer: ServerHandler {
     private let router: any Router
     private let listener: String?
     private let cache: CredentialCache
-    private let token: Mutex<SecretBytes>
+    private let tokens: Mutex<TokenGrants>
     private let gate = Mutex<RequestGate?>(nil)
     private let ids = RequestIDs()
     private let audit: AuditLog
     private let metrics: SidecarMetrics
     private let clock: any WallClock
 
-    /// Creates the layer around `router`, serving what `cache` holds to holders of `token`.
+    /// Creates the layer around `router`, serving what `cache` holds to holders of `tokens`.
     /// - Parameter listener: the name audit lines give the listener; nil for the credentials one.
     public init(
-        router: any Router = SidecarRouter(), listener: String? = nil, cache: CredentialCache, token: [UInt8],
-        audit: AuditLog, metrics: SidecarMetrics, clock: any WallClock
+        router: any Router = SidecarRouter(), listener: String? = nil, cache: CredentialCache,
+        tokens: TokenGrants, audit: AuditLog, metrics: SidecarMetrics, clock: any WallClock
     ) {
         self.router = router
         self.listener = listener
         self.cache = cache
-        self.token = Mutex(SecretBytes(token))
+        self.tokens = Mutex(tokens)
         self.audit = audit
         self.metrics = metrics
         self.clock = clock
@@ -50,9 +50,9 @@ public final class AuditedLayer: ServerHandler {
         gate.withLock { $0 = newGate }
     }
 
-    /// Replaces the token tools must send (for rotation).
-    public func replaceToken(_ newToken: [UInt8]) {
-        token.withLock { $0 = SecretBytes(newToken) }  // the old one is wiped as it is released
+    /// Replaces the tokens tools may send (for rotation); the old ones are wiped as they are released.
+    public func replaceTokens(_ newTokens: TokenGrants) {
+        tokens.withLock { $0 = newTokens }
     }
 
     public func respond(to request: ServerRequest) -> ServerResponse {
@@ -77,7 +77,7 @@ public final class AuditedLayer: ServerHandler {
         }
         let routed =
             gate.check(request)?.routed
-            ?? router.route(request, credentials: cache.lookup(at: clock.now), token: token.withLock { $0 })
+            ?? router.route(request, credentials: cache.lookup(at: clock.now), tokens: tokens.withLock { $0 })
         guard routed.decision.denial != nil, let limited = gate.throttle(request.clientAddress) else { return routed }
         return limited.routed
     }

@@ -38,12 +38,15 @@ public struct Decision: Sendable, Equatable {
     public var accessKeyId: String?
     /// When the credentials handed out expire, as served.
     public var expiration: Date?
+    /// The label of the token the request carried, if it carried a valid one.
+    public var token: String?
 
     /// Creates a decision.
-    public init(_ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil) {
+    public init(_ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil, token: String? = nil) {
         self.outcome = outcome
         self.accessKeyId = accessKeyId
         self.expiration = expiration
+        self.token = token
     }
 
     /// The refusal's code, if the request was refused.

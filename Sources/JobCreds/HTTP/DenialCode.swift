@@ -20,6 +20,8 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case missingToken = "MissingToken"
     /// 403: the wrong token.
     case invalidToken = "InvalidToken"
+    /// 403: a valid token without the scope the route needs.
+    case scopeNotGranted = "ScopeNotGranted"
     /// 404: no such path.
     case notFound = "NotFound"
     /// 503: nothing valid is cached (yet, or any more).

@@ -1,8 +1,8 @@
-import CryptoPrimitives
 import MicroHTTPServer
 
 /// Answers the build tools, from what it is given alone: a pure function of the request, what
-/// the cache holds and the token, with no audit log, clock, metrics or lock in sight. The audited
+/// the cache holds and the tokens with their scopes, with no audit log, clock, metrics or lock in
+/// sight. The audited
 /// layer around it (`AuditedLayer`) gates the request first, writes the audit line and counts.
 ///
 /// - `GET /healthz`: 200 while the process serves; no token.
@@ -10,8 +10,9 @@ import MicroHTTPServer
 /// - `GET /v1/credentials`: the artifact credentials in the container-credentials format.
 /// - `GET /v1/artifacts`: the artifact locations, encryption key and pipeline context.
 ///
-/// Any other method is 405; without `Authorization` 401; a wrong token 403 (compared in constant
-/// time); an unknown path 404. Every answer is JSON, every error `{"code","message"}`.
+/// Any other method is 405; without `Authorization` 401; a wrong token 403 (every token compared,
+/// each in constant time); an unknown path 404; a token without the route's scope 403
+/// `ScopeNotGranted`. Every answer is JSON, every error `{"code","message"}`.
 public struct SidecarRouter: Router {
     /// Creates a router.
     public init() {}
@@ -20,7 +21,7 @@ public struct SidecarRouter: Router {
     /// - Parameters:
     ///   - credentials: what the cache holds for this request.
     ///   - token: the token tools must send.
-    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, token: SecretBytes) -> Routed {
+    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, tokens: TokenGrants) -> Routed {
         guard JSONResponse.isServed(request.method) else {
             return Routed(JSONResponse.methodNotAllowed(), Decision(.refused(.methodNotAllowed)))
         }
@@ -36,28 +37,41 @@ public struct SidecarRouter: Router {
             return .refused(
                 401, .missingToken, "send the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in Authorization")
         }
-        guard token.equals(presented.utf8) else {
+        guard let grant = tokens.match(presented) else {
             return .refused(403, .invalidToken, "the Authorization token is not the one this sidecar serves")
         }
+        var routed = authorized(request, credentials: credentials, grant: grant)
+        routed.decision.token = grant.label
+        return routed
+    }
+
+    /// The answer to a request whose token matched `grant`.
+    private func authorized(_ request: ServerRequest, credentials: CredentialCache.Lookup, grant: TokenGrant) -> Routed
+    {
+        let scope: TokenScope
         switch request.path {
-        case "/v1/credentials", "/v1/artifacts":
-            switch credentials {
-            case .serve(let snapshot):
-                if request.path == "/v1/credentials" {
-                    return Routed(
-                        JSONResponse.json(200, snapshot.credentialsBody.copy()),
-                        Decision(
-                            .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
-                            expiration: snapshot.expiresAt))
-                }
-                return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
-            case .unavailable(let reason):
-                return .credentialsUnavailable(reason)
-            case .jobEnded:
-                return .jobEnded()
+        case "/v1/credentials": scope = .credentials
+        case "/v1/artifacts": scope = .artifacts
+        default: return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")
+        }
+        guard grant.scopes.contains(scope) else {
+            return .refused(
+                403, .scopeNotGranted, "this token (\(grant.label)) is not granted the \(scope.rawValue) scope")
+        }
+        switch credentials {
+        case .serve(let snapshot):
+            if scope == .credentials {
+                return Routed(
+                    JSONResponse.json(200, snapshot.credentialsBody.copy()),
+                    Decision(
+                        .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
+                        expiration: snapshot.expiresAt))
             }
-        default:
-            return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")
+            return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
+        case .unavailable(let reason):
+            return .credentialsUnavailable(reason)
+        case .jobEnded:
+            return .jobEnded()
         }
     }
 

@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import MicroHTTPServer
 
 /// The instance-metadata listener (`--imds-listen`): the EC2 instance metadata service's IMDSv2
@@ -34,7 +33,7 @@ public struct MetadataRouter: Router {
         self.region = region
     }
 
-    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, token: SecretBytes) -> Routed {
+    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, tokens: TokenGrants) -> Routed {
         if request.path == Self.tokenPath {
             guard request.method == "PUT" else {
                 return Routed(

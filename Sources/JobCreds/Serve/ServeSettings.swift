@@ -6,8 +6,8 @@ public struct ServeSettings: Sendable {
     public var upstream: UpstreamSettings
     /// Where to listen.
     public var listen: ListenAddress
-    /// The token file tools read.
-    public var tokenFile: String
+    /// The token files tools read, each with its scopes; at least one.
+    public var tokenFiles: [TokenFileSpec]
     /// The mode a created token file gets.
     public var tokenFileMode: mode_t
     /// The audit log path, `-` for standard output.
@@ -35,14 +35,14 @@ public struct ServeSettings: Sendable {
 
     /// Creates settings.
     public init(
-        upstream: UpstreamSettings, listen: ListenAddress, tokenFile: String,
+        upstream: UpstreamSettings, listen: ListenAddress, tokenFiles: [TokenFileSpec],
         tokenFileMode: mode_t = ServeSettings.defaultTokenFileMode, auditLog: String = ServeSettings.defaultAuditLog,
         credentialLifetime: Duration = ServeSettings.defaultCredentialLifetime, threads: Int = ServeSettings.coreCount,
         gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil, imdsListen: ListenAddress? = nil
     ) {
         self.upstream = upstream
         self.listen = listen
-        self.tokenFile = tokenFile
+        self.tokenFiles = tokenFiles
         self.tokenFileMode = tokenFileMode
         self.auditLog = auditLog
         self.credentialLifetime = credentialLifetime

@@ -1,5 +1,6 @@
 import AWSSigning
 import CodePipeline
+import Glibc
 import HTTPTransport
 import Logging
 import MicroHTTPServer
@@ -13,7 +14,7 @@ public final class Sidecar: Sendable {
     private let refresher: Task<Void, Never>
     private let audit: AuditLog
     private let sink: FileAuditSink
-    private let tokenFile: String
+    private let tokenFiles: [TokenFileSpec]
     /// The credentials listener's handler, for token rotation.
     public let layer: AuditedLayer
     /// The cache, for inspection.
@@ -45,14 +46,15 @@ public final class Sidecar: Sendable {
                 audit.upstream(call)
                 metrics.upstream(call)
             })
-        let (token, created) = try TokenFile.loadOrCreate(at: settings.tokenFile, mode: settings.tokenFileMode)
+        let (grants, created) = try Self.loadTokens(settings.tokenFiles, mode: settings.tokenFileMode)
         let cache = CredentialCache()
-        let layer = AuditedLayer(cache: cache, token: token, audit: audit, metrics: metrics, clock: clock)
+        let layer = AuditedLayer(cache: cache, tokens: grants, audit: audit, metrics: metrics, clock: clock)
         audit.lifecycle(
             .start,
             [
                 ("version", Version.current), ("listen", settings.listen.description),
-                ("token_file", settings.tokenFile), ("token_file_created", created ? "true" : "false"),
+                ("token_file", settings.tokenFiles.first?.path), ("token_file_created", created ? "true" : "false"),
+                ("tokens", Self.describe(settings.tokenFiles)),
                 ("identity", upstream.identity.name), ("region", upstream.region),
                 ("endpoint", upstream.client.endpointDescription),
                 ("credential_lifetime", DurationText.format(settings.credentialLifetime)),
@@ -72,7 +74,7 @@ public final class Sidecar: Sendable {
         if let address = settings.imdsListen {
             let imdsLayer = AuditedLayer(
                 router: MetadataRouter(sessions: MetadataSessions(), region: upstream.region), listener: "imds",
-                cache: cache, token: [], audit: audit, metrics: metrics, clock: clock)
+                cache: cache, tokens: TokenGrants([]), audit: audit, metrics: metrics, clock: clock)
             do {
                 let listener = try Self.listen(on: address, threads: 1, gate: settings.gate, handler: imdsLayer)
                 imdsLayer.install(RequestGate(host: address.host, port: listener.port, settings: settings.gate))
@@ -123,15 +125,15 @@ public final class Sidecar: Sendable {
         refresher = Task { await worker.run() }
         self.audit = audit
         self.sink = sink
-        self.tokenFile = settings.tokenFile
+        self.tokenFiles = settings.tokenFiles
         self.layer = layer
         self.cache = cache
         self.metrics = metrics
         logger.info("serving", metadata: ["listen": "\(bound)"])
     }
 
-    /// SIGHUP: re-reads the token file (rotation without a restart) and reopens the audit log
-    /// (logrotate). A token file that became invalid is refused and the current token kept.
+    /// SIGHUP: re-reads every token file (rotation without a restart) and reopens the audit log
+    /// (logrotate). If any token file became invalid, it is refused and the current tokens kept.
     public func reload() {
         do {
             try sink.reopen()
@@ -139,8 +141,13 @@ public final class Sidecar: Sendable {
             audit.lifecycle(.reloadFailed, [("what", "audit_log"), ("message", error.message)])
         }
         do {
-            layer.replaceToken(try TokenFile.read(at: tokenFile))
-            audit.lifecycle(.reload, [("token_file", tokenFile), ("audit_log", sink.path)])
+            layer.replaceTokens(try Self.readTokens(tokenFiles))
+            audit.lifecycle(
+                .reload,
+                [
+                    ("token_file", tokenFiles.first?.path), ("tokens", Self.describe(tokenFiles)),
+                    ("audit_log", sink.path),
+                ])
         } catch {
             audit.lifecycle(.reloadFailed, [("what", "token_file"), ("message", error.message)])
         }
@@ -169,5 +176,56 @@ public final class Sidecar: Sendable {
                 perClientConnectionLimit: gate.maxConnectionsPerClient, idleTimeoutSeconds: gate.idleTimeoutSeconds,
                 connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0),
             handler: handler)
+    }
+
+    /// Makes or reads every token file. Returns whether the first was created.
+    /// - Throws: `JobCredsError.usage` for a bad file, two files of one name (their audit labels
+    ///   would be the same), or two files holding one token.
+    private static func loadTokens(
+        _ specs: [TokenFileSpec], mode: mode_t
+    ) throws(JobCredsError) -> (TokenGrants, created: Bool) {
+        var grants: [TokenGrant] = []
+        var firstCreated = false
+        for (index, spec) in specs.enumerated() {
+            let (token, created) = try TokenFile.loadOrCreate(at: spec.path, mode: mode)
+            if index == 0 { firstCreated = created }
+            grants.append(TokenGrant(label: spec.label, scopes: spec.scopes, token: token))
+        }
+        return (try distinct(grants, specs), firstCreated)
+    }
+
+    /// Reads every existing token file again (SIGHUP).
+    private static func readTokens(_ specs: [TokenFileSpec]) throws(JobCredsError) -> TokenGrants {
+        var grants: [TokenGrant] = []
+        for spec in specs {
+            grants.append(TokenGrant(label: spec.label, scopes: spec.scopes, token: try TokenFile.read(at: spec.path)))
+        }
+        return try distinct(grants, specs)
+    }
+
+    private static func distinct(_ grants: [TokenGrant], _ specs: [TokenFileSpec]) throws(JobCredsError) -> TokenGrants
+    {
+        for (index, grant) in grants.enumerated() {
+            for (other, earlier) in grants[..<index].enumerated() {
+                if earlier.label == grant.label {
+                    throw JobCredsError(
+                        .usage,
+                        "the token files \(specs[other].path) and \(specs[index].path) have one name, \(grant.label), "
+                            + "by which the audit log would name both: rename one")
+                }
+                if earlier.secret.withUnsafeBytes({ grant.secret.equals($0) }) {
+                    throw JobCredsError(
+                        .usage,
+                        "the token files \(specs[other].path) and \(specs[index].path) hold the same token: each needs "
+                            + "its own (delete one to have a fresh one made)")
+                }
+            }
+        }
+        return TokenGrants(grants)
+    }
+
+    /// `label:scope,scope label:scope` for the audit log: names, never values.
+    private static func describe(_ specs: [TokenFileSpec]) -> String {
+        specs.map { "\($0.label):\($0.scopes.sorted().map(\.rawValue).joined(separator: ","))" }.joined(separator: " ")
     }
 }
