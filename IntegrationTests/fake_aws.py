@@ -2,8 +2,8 @@
 """A local fake of the AWS endpoints jobcreds talks to, for tests and the demo.
 
 One process serves, on loopback:
-  * HTTPS (a CA and server certificate it makes itself): CodePipeline GetJobDetails and
-    GetThirdPartyJobDetails (AWS JSON 1.1), the job worker's PollForJobs, AcknowledgeJob,
+  * HTTPS (a CA and server certificate it makes itself): CodePipeline GetJobDetails,
+    GetThirdPartyJobDetails and ListActionTypes (AWS JSON 1.1), the job worker's PollForJobs, AcknowledgeJob,
     PutJobSuccessResult and PutJobFailureResult, STS AssumeRoleWithWebIdentity and
     GetCallerIdentity, and S3 GetObject, HeadObject and PutObject (path-style) on the job's
     artifacts: reads of the input artifacts and writes of the output artifacts only, with the
@@ -17,7 +17,8 @@ refused as AWS refuses it. Credentials handed out by the fake STS, container and
 become known keys, so the whole chain is verified end to end.
 
 Control endpoints (on either port) let a test script behaviour:
-  POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], "clear_faults": true, ...}
+  POST /_control/configure  {"jobs": {...}, "keys": {...}, "faults": [...], "clear_faults": true,
+                             "action_types": [...] (what ListActionTypes lists), ...}
   GET  /_control/calls       every CodePipeline call seen, with the verification verdict
   GET  /_control/s3          every S3 call seen, with its verdict
   GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
@@ -30,7 +31,10 @@ where it listens, the CA to trust, and the worker key it knows (so that nothing 
 Start it through fake.py (Python), scripts/fake.sh (shell) or FakeAWSProcess (Swift tests).
 """
 import argparse
+import base64
 import datetime
+import hashlib
+import io
 import json
 import os
 import secrets
@@ -41,15 +45,14 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import hashlib
-import io
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from sigv4_oracle import presign_with_botocore
 
 # Planted in every field jobcreds must never hand out, log or echo.
 CANARY = "CANARY-7f3a9c"
@@ -57,8 +60,32 @@ CANARY = "CANARY-7f3a9c"
 WORKER_KEY = {"id": "AKIAFAKEWORKER000001", "secret": "worker-secret-" + CANARY, "token": None}
 
 
+def action_type(owner, version, properties):
+    """A ListActionTypes entry for the test provider; `properties` maps a name to its `secret`."""
+    return {"id": {"category": "Build", "owner": owner, "provider": "JobCredsTest", "version": version},
+            "settings": {"entityUrlTemplate": "https://example.invalid/"},
+            "actionConfigurationProperties": [
+                {"name": name, "required": True, "key": False, "secret": secret, "queryable": False,
+                 "description": "the " + name, "type": "String"} for name, secret in properties.items()],
+            "inputArtifactDetails": {"minimumCount": 1, "maximumCount": 1},
+            "outputArtifactDetails": {"minimumCount": 1, "maximumCount": 1}}
+
+
+# What ListActionTypes lists, two to a page: the jobs' type declares ProjectName not secret and
+# ApiKey secret, and not Password at all. Its neighbours with other versions declare more, so
+# only an exact match of the action type id may be used.
+ACTION_TYPES = [
+    action_type("Custom", "2", {"ProjectName": False, "ApiKey": False, "Password": False}),
+    action_type("Custom", "0", {"ApiKey": False}),
+    action_type("Custom", "1", {"ProjectName": False, "ApiKey": True}),
+    action_type("ThirdParty", "1", {"ProjectName": False, "ApiKey": True}),
+]
+
+
 def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="ASIAFAKEARTIFACT0001"):
-    """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field."""
+    """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field.
+    Of its configuration, ProjectName is declared not secret (no canary), ApiKey secret and
+    Password not declared (canaries both)."""
     credentials = {
         "accessKeyId": access_key_id,
         "secretAccessKey": "artifact-secret-" + secrets.token_hex(8),
@@ -67,12 +94,13 @@ def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="A
     if expiration_ms is not None:
         credentials["expirationTime"] = expiration_ms
     data = {
-        "actionTypeId": {"category": "Build", "owner": "Custom", "provider": "JobCredsTest", "version": "1"},
+        "actionTypeId": {"category": "Build", "owner": "ThirdParty" if third_party else "Custom",
+                         "provider": "JobCredsTest", "version": "1"},
         "actionConfiguration": {
             "configuration": {
                 "ApiKey": "config-secret-" + CANARY,
                 "Password": CANARY + "-password",
-                "ProjectName": "project-" + CANARY,
+                "ProjectName": "demo-project",
             }
         },
         "pipelineContext": {
@@ -162,6 +190,7 @@ class State:
             self.objects = {}
             self.s3_calls = []
             self.results = {}
+            self.action_types = ACTION_TYPES
 
     def issue_key(self, prefix):
         key_id = prefix + secrets.token_hex(8).upper()
@@ -244,6 +273,55 @@ def verify_signature(handler, body, service, auth_class):
     return True, "ok", key_id
 
 
+def verify_presigned(handler, body):
+    """Verifies a query-signed S3 request (a presigned URL); returns (ok, reason, access_key)."""
+    parts = urllib.parse.urlsplit(handler.path)
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+    if any(len(values) != 1 for values in query.values()):
+        return False, "AuthorizationQueryParametersError", None
+    params = {name: values[0] for name, values in query.items()}
+    try:
+        key_id, date, region, scope_service, terminator = params["X-Amz-Credential"].split("/")
+        amz_date, expires = params["X-Amz-Date"], int(params["X-Amz-Expires"])
+        signed_headers = params["X-Amz-SignedHeaders"].split(";")
+        signature = params["X-Amz-Signature"]
+    except (KeyError, ValueError):
+        return False, "AuthorizationQueryParametersError", None
+    if set(params) - {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                      "X-Amz-Security-Token", "X-Amz-Signature"}:
+        return False, "AuthorizationQueryParametersError", key_id
+    with STATE.lock:
+        key = STATE.keys.get(key_id)
+    if key is None:
+        return False, "InvalidAccessKeyId", key_id
+    if scope_service != "s3" or terminator != "aws4_request" or not amz_date.startswith(date) \
+            or "host" not in signed_headers or not 1 <= expires <= 604800:
+        return False, "AuthorizationQueryParametersError", key_id
+    if params.get("X-Amz-Security-Token") != key["token"]:
+        return False, "InvalidToken", key_id
+    signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=STATE.clock_offset)
+    if (now - signed_at).total_seconds() > expires:
+        return False, "RequestExpired", key_id
+    headers = {}
+    for name in signed_headers:
+        values = handler.headers.get_all(name) or []
+        if name != "host":
+            if not values:
+                return False, "SignatureDoesNotMatch", key_id  # a signed header not sent
+            headers[name] = ",".join(values)
+    url = "https://%s%s" % (handler.headers["Host"], parts.path)
+    expected = presign_with_botocore(handler.command, url, headers, key_id, key["secret"], key["token"], region,
+                                     amz_date, expires)
+    if not secrets.compare_digest(urllib.parse.parse_qs(urllib.parse.urlsplit(expected).query)["X-Amz-Signature"][0],
+                                  signature):
+        return False, "SignatureDoesNotMatch", key_id
+    checksum = handler.headers.get("x-amz-checksum-sha256")
+    if checksum is not None and checksum != base64.b64encode(hashlib.sha256(body).digest()).decode():
+        return False, "BadDigest", key_id
+    return True, "ok", key_id
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -303,7 +381,11 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def is_s3(self):
-        return "/s3/aws4_request" in self.headers.get("Authorization", "")
+        return "/s3/aws4_request" in self.headers.get("Authorization", "") or self.is_presigned()
+
+    def is_presigned(self):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        return "/s3/aws4_request" in (query.get("X-Amz-Credential") or [""])[0]
 
     def do_HEAD(self):
         if self.is_s3():
@@ -380,7 +462,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.faults = []
             STATE.faults.extend(settings.get("faults", []))
             for name in ("web_identity", "container_token", "imds_role", "credential_lifetime", "max_skew",
-                         "clock_offset"):
+                         "clock_offset", "action_types"):
                 if name in settings:
                     setattr(STATE, name, settings[name])
         self.reply(200, {"ok": True}, "application/json")
@@ -408,6 +490,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if operation in ("PollForJobs", "AcknowledgeJob", "PutJobSuccessResult", "PutJobFailureResult"):
             return self.job_worker(operation, request)
+        if operation == "ListActionTypes":
+            return self.list_action_types(request)
         job_id = request.get("jobId")
         with STATE.lock:
             job = STATE.jobs.get(job_id)
@@ -421,6 +505,19 @@ class Handler(BaseHTTPRequestHandler):
             if request.get("clientToken") != expected_token:
                 return self.aws_error(400, "InvalidClientTokenException", "The client token was specified in an invalid format")
         self.reply(200, document)
+
+    def list_action_types(self, request):
+        """The declared action types of one owner, two to a page."""
+        owner = request.get("actionOwnerFilter")
+        if owner not in (None, "AWS", "ThirdParty", "Custom"):
+            return self.aws_error(400, "ValidationException", "Value at 'actionOwnerFilter' failed to satisfy constraint")
+        with STATE.lock:
+            listed = [t for t in STATE.action_types if owner is None or t["id"]["owner"] == owner]
+        start = int(request.get("nextToken", "page-0")[5:])
+        answer = {"actionTypes": listed[start:start + 2]}
+        if start + 2 < len(listed):
+            answer["nextToken"] = "page-%d" % (start + 2)
+        self.reply(200, answer)
 
     def job_worker(self, operation, request):
         """The job worker's side of a custom action: poll, acknowledge, report."""
@@ -464,9 +561,10 @@ class Handler(BaseHTTPRequestHandler):
         """GetObject, HeadObject and PutObject on the jobs' artifacts, path-style."""
         operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject"}[self.command]
         name = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
-        ok, reason, key_id = verify_sigv4(self, body, "s3")
+        presigned = self.is_presigned()
+        ok, reason, key_id = verify_presigned(self, body) if presigned else verify_sigv4(self, body, "s3")
         call = {"operation": operation, "object": name, "signature": reason, "access_key": key_id,
-                "time": time.time()}
+                "presigned": presigned, "time": time.time()}
         with STATE.lock:
             STATE.s3_calls.append(call)
             documents = [job["document"]["jobDetails"]["data"] for job in STATE.jobs.values()]
@@ -476,7 +574,8 @@ class Handler(BaseHTTPRequestHandler):
                 "<Error><Code>%s</Code><Message>%s</Message></Error>" % (code, message)).encode()
             self.reply(status, payload, "application/xml")
         if not ok:
-            return deny(403, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, reason)
+            status = 400 if reason == "BadDigest" else 403
+            return deny(status, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, reason)
         # The artifact credentials of a job reach its own artifacts only: inputs to read, outputs to write.
         job = next((d for d in documents if d["artifactCredentials"]["accessKeyId"] == key_id), None)
         if job is None:

@@ -330,8 +330,12 @@ def test_the_worker_policy_allows_reading_jobs_and_nothing_else():
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement and "NotResource" not in statement
         actions |= set(statement["Action"])
-    assert actions == {"codepipeline:GetJobDetails", "codepipeline:GetThirdPartyJobDetails"}
+    assert actions == {"codepipeline:GetJobDetails", "codepipeline:GetThirdPartyJobDetails",
+                       "codepipeline:ListActionTypes"}
+    # ListActionTypes (--expose-configuration only) is a statement of its own, to drop without the flag.
+    listing = [s for s in policy["Statement"] if "codepipeline:ListActionTypes" in s["Action"]]
+    assert len(listing) == 1 and listing[0]["Action"] == ["codepipeline:ListActionTypes"]
     # Every CodePipeline call jobcreds makes is allowed by it: the operations the client knows.
     client = (ROOT / "Sources" / "CodePipeline" / "CodePipelineOperation.swift").read_text()
-    called = set(re.findall(r'"(Get(?:ThirdParty)?JobDetails)"', client))
+    called = set(re.findall(r'case \w+ = "(\w+)"', client))
     assert {"codepipeline:" + name for name in called} == actions

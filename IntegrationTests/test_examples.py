@@ -69,6 +69,37 @@ def test_the_python_build_step_does_the_same_with_boto3(serve, fake, tmp_path):
     assert_signed_with_the_artifact_credentials_only(fake)
 
 
+def test_the_presigned_step_moves_the_artifacts_with_curl_alone_and_no_credentials(serve, fake, tmp_path):
+    steps = tmp_path / "steps"
+    sidecar = serve("--token-file", "%s:download,upload" % steps, "--s3-endpoint-url", fake.https)
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                   "JOBCREDS_URL": sidecar.base, "JOBCREDS_TOKEN_FILE": str(steps),
+                   "INPUT_ARTIFACT": "SourceOutput", "OUTPUT_ARTIFACT": "BuildOutput",
+                   "CURL_CA_BUNDLE": fake.ca_bundle}  # the fake's CA; a real S3 endpoint needs none
+    seen = tmp_path / "environment"
+    step = ["sh", "-c", 'env > "%s" && exec sh "%s"' % (seen, EXAMPLES / "presigned-step.sh")]
+    result = subprocess.run(step, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "presigned-step: done" in result.stdout
+    # Nothing AWS in the step's environment: no credentials, no credential endpoint, no profile.
+    variables = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert not [name for name in variables if name.startswith("AWS_")], variables
+    assert not any(value == sidecar.token or "artifact-secret" in value for value in variables.values())
+    stored, files = uploaded(fake)
+    assert stored["sse"] == "aws:kms" and stored["kms_key"] == KMS_KEY
+    assert files["hello.txt"] == "hello from the source stage of job %s\n" % JOB_ID
+    assert "./hello.txt" in files["MANIFEST"]
+    calls = fake.control("/_control/s3")
+    assert [(call["operation"], call["presigned"], call["verdict"]) for call in calls] == [
+        ("GetObject", True, "ok"), ("PutObject", True, "ok")]
+    # The audit log shows the two URLs issued and no credentials request.
+    requests = [line for line in sidecar.audit() if line["event"] == "request" and line.get("token") == "steps"]
+    assert [(line["reason"], line["artifact"], line["url_method"]) for line in requests] == [
+        ("download_url", "SourceOutput", "GET"), ("upload_url", "BuildOutput", "PUT")]
+    assert not [line for line in sidecar.audit() if line.get("path") == "/v1/credentials"]
+    assert CANARY not in result.stdout + result.stderr
+
+
 def test_the_build_step_fails_without_the_sidecar(fake, tmp_path):
     environment = {"PATH": VENV_BIN + os.pathsep + os.environ["PATH"], "HOME": str(tmp_path),
                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/v1/credentials",

@@ -7,10 +7,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import CANARY, JOB_ID, WORKER
 from sidecar import serve_environment
 
-ROUTES = {"/v1/credentials", "/v1/artifacts", "/healthz", "/readyz", "other"}
+ROUTES = {"/v1/credentials", "/v1/artifacts", "/v1/artifacts/{name}/download", "/v1/artifacts/{name}/upload",
+          "/v1/configuration", "/healthz", "/readyz", "other"}
 REASONS = {"Starting", "HostNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
            "RateLimited", "MethodNotAllowed", "MissingToken", "InvalidToken", "NotFound", "CredentialsUnavailable",
-           "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted"}
+           "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted", "ArtifactNotFound", "InvalidQuery",
+           "ConfigurationUnavailable"}
 
 
 def families(text):

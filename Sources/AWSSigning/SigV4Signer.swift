@@ -120,7 +120,11 @@ public struct SigV4Signer: Sendable {
     // MARK: - Stages
 
     /// Task 1: the canonical request and the list of signed headers.
-    public func canonicalRequest(_ request: Request) -> (text: String, signedHeaders: String) {
+    /// - Parameter payloadHash: the payload's line; nil for the hex SHA-256 of the body
+    ///   (`UNSIGNED-PAYLOAD` in a presigned URL).
+    public func canonicalRequest(
+        _ request: Request, payloadHash: String? = nil
+    ) -> (text: String, signedHeaders: String) {
         let headers = Self.canonicalHeaders(request.headers)
         let signedHeaders = headers.map(\.name).joined(separator: ";")
         let text = [
@@ -129,7 +133,7 @@ public struct SigV4Signer: Sendable {
             Self.canonicalQuery(request.query),
             headers.map { "\($0.name):\($0.value)\n" }.joined(),
             signedHeaders,
-            Hex.encode(SHA256.hash(request.body)),
+            payloadHash ?? Hex.encode(SHA256.hash(request.body)),
         ].joined(separator: "\n")
         return (text, signedHeaders)
     }

@@ -1,8 +1,17 @@
 #include "CMicroHTTPDShims.h"
 
+#include <string.h>
+
+/// The unescaper that unescapes nothing: paths and arguments arrive as sent.
+static size_t keep_escapes(void *cls, struct MHD_Connection *connection, char *value) {
+    (void)cls;
+    (void)connection;
+    return strlen(value);
+}
+
 struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *config,
                                           MHD_AccessHandlerCallback handler, void *handler_context) {
-    struct MHD_OptionItem options[10];
+    struct MHD_OptionItem options[11];
     size_t n = 0;
     if (config->address != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)config->address};
@@ -27,6 +36,9 @@ struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *
     }
     if (config->strict_for_client != 0) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, config->strict_for_client, NULL};
+    }
+    if (config->keep_escapes != 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_escapes, NULL};
     }
     if (config->completed != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)config->completed,

@@ -9,7 +9,7 @@ import Logging
 #endif
 
 /// Calls `GetJobDetails` and `GetThirdPartyJobDetails` (AWS JSON 1.1, SigV4) and returns only the
-/// allowlisted `JobDetails`.
+/// allowlisted `JobDetails`; and `ListActionTypes`, for what an action type declares secret.
 ///
 /// Throttling, 5xx and network failures are retried with capped exponential backoff and full
 /// jitter; a request error never is.
@@ -56,35 +56,69 @@ public struct CodePipelineClient: Sendable {
     public var endpointDescription: String { endpoint.description }
 
     /// Fetches a custom action job.
-    public func getJobDetails(_ jobId: JobID) async throws(CodePipelineError) -> JobDetails {
+    /// - Parameter revealing: the configuration properties whose values to keep.
+    public func getJobDetails(_ jobId: JobID, revealing: Set<String> = []) async throws(CodePipelineError) -> JobDetails
+    {
         let body = try Self.json(["jobId": jobId.value])
-        return try await call(.getJobDetails, body: body, secrets: [])
+        return try await call(.getJobDetails, body: body, secrets: []) { (body) throws(CodePipelineError) in
+            try JobDetails.decode(body, revealing: revealing)
+        }
     }
 
     /// Fetches a third-party action job with its client token.
     public func getThirdPartyJobDetails(
-        _ jobId: JobID, clientToken: ClientToken
+        _ jobId: JobID, clientToken: ClientToken, revealing: Set<String> = []
     ) async throws(CodePipelineError)
         -> JobDetails
     {
         let body = try Self.json(["jobId": jobId.value, "clientToken": clientToken.value])
-        return try await call(.getThirdPartyJobDetails, body: body, secrets: [clientToken.value])
+        return try await call(.getThirdPartyJobDetails, body: body, secrets: [clientToken.value]) {
+            (body) throws(CodePipelineError) in try JobDetails.decode(body, revealing: revealing)
+        }
     }
 
     /// Fetches whichever kind of job `jobId` is.
-    public func jobDetails(_ jobId: JobID, clientToken: ClientToken?) async throws(CodePipelineError) -> JobDetails {
+    public func jobDetails(
+        _ jobId: JobID, clientToken: ClientToken?, revealing: Set<String> = []
+    ) async throws(CodePipelineError) -> JobDetails {
         if let clientToken {
-            return try await getThirdPartyJobDetails(jobId, clientToken: clientToken)
+            return try await getThirdPartyJobDetails(jobId, clientToken: clientToken, revealing: revealing)
         }
-        return try await getJobDetails(jobId)
+        return try await getJobDetails(jobId, revealing: revealing)
+    }
+
+    /// The most pages of `ListActionTypes` read before giving up.
+    public static let actionTypePages = 20
+
+    /// What `id`'s action type declares, from `ListActionTypes` filtered on its owner (every page).
+    /// - Throws: `CodePipelineError` with `.invalidRequest` for an owner CodePipeline does not
+    ///   list, `.malformedResponse` past `actionTypePages` pages, or the call's own error.
+    /// - Returns: nil when no listed type has exactly this id.
+    public func actionTypeDeclaration(_ id: ActionTypeID) async throws(CodePipelineError) -> ActionTypeDeclaration? {
+        guard ActionTypeID.owners.contains(id.owner) else {
+            throw CodePipelineError(.invalidRequest, "the job's action type has an owner ListActionTypes does not take")
+        }
+        var nextToken: String?
+        for _ in 0..<Self.actionTypePages {
+            var request = ["actionOwnerFilter": id.owner]
+            if let nextToken { request["nextToken"] = nextToken }
+            let page = try await call(.listActionTypes, body: try Self.json(request), secrets: []) {
+                (body) throws(CodePipelineError) in try ActionTypesPage.decode(body)
+            }
+            if let found = page.declarations.first(where: { $0.id == id }) { return found }
+            guard let next = page.nextToken else { return nil }
+            nextToken = next
+        }
+        throw CodePipelineError(.malformedResponse, "ListActionTypes did not end within \(Self.actionTypePages) pages")
     }
 
     // MARK: - The call
 
-    private func call(
-        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String]
+    private func call<Answer>(
+        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String],
+        decode: @escaping @Sendable ([UInt8]) throws(CodePipelineError) -> Answer
     ) async throws(CodePipelineError)
-        -> JobDetails
+        -> Answer
     {
         try await retry.run(
             shouldRetry: { (error: CodePipelineError) in error.isRetryable },
@@ -97,14 +131,15 @@ public struct CodePipelineClient: Sendable {
                     ])
             }
         ) { (attempt) throws(CodePipelineError) in
-            try await attemptCall(operation, body: body, secrets: secrets, attempt: attempt)
+            try await attemptCall(operation, body: body, secrets: secrets, attempt: attempt, decode: decode)
         }
     }
 
-    private func attemptCall(
-        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String], attempt: Int
+    private func attemptCall<Answer>(
+        _ operation: CodePipelineOperation, body: [UInt8], secrets: [String], attempt: Int,
+        decode: ([UInt8]) throws(CodePipelineError) -> Answer
     )
-        async throws(CodePipelineError) -> JobDetails
+        async throws(CodePipelineError) -> Answer
     {
         let credentials: Credentials
         do {
@@ -145,7 +180,7 @@ public struct CodePipelineClient: Sendable {
         record.httpStatus = response.status
         record.requestId = response.header("x-amzn-RequestId")
         do {
-            return try Self.interpret(response, secrets: secrets)
+            return try Self.interpret(response, secrets: secrets, decode: decode)
         } catch
             where error.code == .accessDenied
             && skew.correct(from: response, upstreamCode: error.upstreamCode, now: clock.now)
@@ -165,9 +200,11 @@ public struct CodePipelineClient: Sendable {
         }
     }
 
-    private static func interpret(_ response: HTTPResponse, secrets: [String]) throws(CodePipelineError) -> JobDetails {
+    private static func interpret<Answer>(
+        _ response: HTTPResponse, secrets: [String], decode: ([UInt8]) throws(CodePipelineError) -> Answer
+    ) throws(CodePipelineError) -> Answer {
         guard response.status == 200 else { throw CodePipelineError.decode(response, secrets: secrets) }
-        return try JobDetails.decode(response.body)
+        return try decode(response.body)
     }
 
     private static func json(_ object: [String: String]) throws(CodePipelineError) -> [UInt8] {

@@ -5,4 +5,6 @@ public enum CodePipelineOperation: String, Sendable, CaseIterable {
     case getJobDetails = "GetJobDetails"
     /// A third-party action's job, with its client token.
     case getThirdPartyJobDetails = "GetThirdPartyJobDetails"
+    /// The declared action types of one owner (`--expose-configuration`).
+    case listActionTypes = "ListActionTypes"
 }

@@ -7,16 +7,20 @@ import AWSSigning
 #endif
 
 /// The allowlist: wire types that name only the fields jobcreds may hand out. `JSONDecoder`
-/// skips every other key, so the configuration, the continuation token and the nonce are never
-/// copied out of the response body.
+/// skips every other key, so the continuation token and the nonce are never copied out of the
+/// response body, and of the configuration only the names and the values asked for by name.
 extension JobDetails {
     /// Decodes a `GetJobDetails` or `GetThirdPartyJobDetails` answer.
+    /// - Parameter revealing: the configuration properties whose values to keep (those the
+    ///   action type declares not secret); no other value is decoded.
     /// - Throws: `CodePipelineError.malformedResponse` naming the schema path that failed (never
     ///   a value from the document).
-    public static func decode(_ body: [UInt8]) throws(CodePipelineError) -> JobDetails {
+    public static func decode(_ body: [UInt8], revealing: Set<String> = []) throws(CodePipelineError) -> JobDetails {
         let envelope: Wire.Envelope
         do {
-            envelope = try JSONDecoder().decode(Wire.Envelope.self, from: Data(body))
+            let decoder = JSONDecoder()
+            if let key = Wire.Configuration.revealing { decoder.userInfo[key] = revealing }
+            envelope = try decoder.decode(Wire.Envelope.self, from: Data(body))
         } catch let error as DecodingError {
             throw CodePipelineError(.malformedResponse, "the answer is not a job document (\(Self.describe(error)))")
         } catch {
@@ -35,6 +39,7 @@ extension JobDetails {
         let credentials = Credentials(
             accessKeyId: keyId, secretAccessKey: secret, sessionToken: token,
             expiration: wireCredentials.expirationTime?.date)
+        let configuration = data.actionConfiguration?.configuration
         return JobDetails(
             jobId: job.id,
             accountId: job.accountId,
@@ -53,7 +58,9 @@ extension JobDetails {
                     pipelineName: context.pipelineName, stageName: context.stage?.name,
                     actionName: context.action?.name, actionExecutionId: context.action?.actionExecutionId,
                     pipelineExecutionId: context.pipelineExecutionId, pipelineArn: context.pipelineArn)
-            })
+            },
+            actionTypeId: data.actionTypeId?.projected, configurationNames: configuration?.names ?? [],
+            configurationValues: configuration?.revealed ?? [:])
     }
 
     /// A decoding failure as a schema path and a kind, without any value from the document.
@@ -90,6 +97,39 @@ enum Wire {
         var outputArtifacts: [Artifact]?
         var encryptionKey: Key?
         var pipelineContext: Context?
+        var actionTypeId: ActionTypeIdentity?
+        var actionConfiguration: ActionConfiguration?
+    }
+
+    struct ActionConfiguration: Decodable {
+        var configuration: Configuration?
+    }
+
+    /// The configuration map: every property's name, and the value of those named in the
+    /// decoder's `revealing` set only (a value that is not a string stays unread too).
+    struct Configuration: Decodable {
+        /// Where the decoder carries the names to reveal (without it, none is).
+        static let revealing = CodingUserInfoKey(rawValue: "revealing")
+
+        var names: [String]
+        var revealed: [String: String]
+
+        struct Name: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Name.self)
+            let allowed = Self.revealing.flatMap { decoder.userInfo[$0] as? Set<String> } ?? []
+            names = container.allKeys.map(\.stringValue)
+            revealed = [:]
+            for key in container.allKeys where allowed.contains(key.stringValue) {
+                revealed[key.stringValue] = try? container.decode(String.self, forKey: key)
+            }
+        }
     }
 
     struct ArtifactCredentials: Decodable {

@@ -9,8 +9,9 @@ import AWSSigning
 /// What the sidecar may hand out about one job, and nothing else.
 ///
 /// This type is built field by field from an allowlist (see `JobDetails+Decoding.swift`). The
-/// action configuration, the continuation token, the nonce and any key this type does not name
-/// never enter it. The artifact credentials redact themselves when printed.
+/// action configuration's values (but those asked for by name), the continuation token, the
+/// nonce and any key this type does not name never enter it. The artifact credentials redact
+/// themselves when printed.
 public struct JobDetails: Sendable, Equatable {
     /// The job id.
     public var jobId: String
@@ -26,11 +27,21 @@ public struct JobDetails: Sendable, Equatable {
     public var encryptionKey: EncryptionKey?
     /// Where the job sits in its pipeline.
     public var pipelineContext: PipelineContext?
+    /// The action type the job is for.
+    public var actionTypeId: ActionTypeID?
+    /// The names of the action's configuration properties, in the document's order; never
+    /// their values.
+    public var configurationNames: [String]
+    /// The values of the configuration properties the decoder was asked to reveal by name
+    /// (those the action type declares not secret), and of no other.
+    public var configurationValues: [String: String]
 
     /// Creates job details.
     public init(
         jobId: String, accountId: String?, artifactCredentials: Credentials, inputArtifacts: [Artifact],
-        outputArtifacts: [Artifact], encryptionKey: EncryptionKey?, pipelineContext: PipelineContext?
+        outputArtifacts: [Artifact], encryptionKey: EncryptionKey?, pipelineContext: PipelineContext?,
+        actionTypeId: ActionTypeID? = nil, configurationNames: [String] = [],
+        configurationValues: [String: String] = [:]
     ) {
         self.jobId = jobId
         self.accountId = accountId
@@ -39,5 +50,8 @@ public struct JobDetails: Sendable, Equatable {
         self.outputArtifacts = outputArtifacts
         self.encryptionKey = encryptionKey
         self.pipelineContext = pipelineContext
+        self.actionTypeId = actionTypeId
+        self.configurationNames = configurationNames
+        self.configurationValues = configurationValues
     }
 }

@@ -17,12 +17,13 @@ func accessHandler(
     guard let context, let connection, let requestContext, let uploadDataSize else { return MHD_Result.NO }
     let server = HandlerContext.from(opaque: context)
     func answer() -> MHD_Result {
-        let headers = headers(of: connection)
+        let headers = HTTPHeaders(values(of: connection, kind: .HEADER_KIND))
         let (address, port) = clientAddress(of: connection)
         let request = ServerRequest(
             method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
-            version: version.map { String(cString: $0) } ?? "", headers: headers, clientAddress: address,
-            clientPort: port, bodyLength: declaredBodyLength(headers))
+            version: version.map { String(cString: $0) } ?? "", headers: headers,
+            query: values(of: connection, kind: .GET_ARGUMENT_KIND).map { QueryItem(name: $0.name, value: $0.value) },
+            clientAddress: address, clientPort: port, bodyLength: declaredBodyLength(headers))
         return queue(server.handler.respond(to: request), on: connection)
     }
     if requestContext.pointee == nil {
@@ -67,20 +68,20 @@ private func queue(_ response: ServerResponse, on connection: OpaquePointer) -> 
     return MHD_queue_response(connection, UInt32(response.status), created)
 }
 
-/// Every request header, in order.
-private func headers(of connection: OpaquePointer) -> HTTPHeaders {
-    let collector = HeaderCollector()
+/// Every request header, or every query argument, in order.
+private func values(of connection: OpaquePointer, kind: MHD_ValueKind) -> [HTTPHeaders.Field] {
+    let collector = ValueCollector()
     withExtendedLifetime(collector) {
         _ = MHD_get_connection_values(
-            connection, .HEADER_KIND,
+            connection, kind,
             { context, _, key, value in
                 guard let context, let key else { return MHD_Result.YES }
-                HeaderCollector.from(opaque: context).headers.append(
-                    String(cString: key), value.map { String(cString: $0) } ?? "")
+                ValueCollector.from(opaque: context).values.append(
+                    (String(cString: key), value.map { String(cString: $0) } ?? ""))
                 return MHD_Result.YES
             }, collector.opaque)
     }
-    return collector.headers
+    return collector.values
 }
 
 /// The client's address and port.
@@ -89,15 +90,15 @@ private func clientAddress(of connection: OpaquePointer) -> (String, Int) {
     return SocketAddress.describe(address)
 }
 
-/// Gathers a request's headers from `MHD_get_connection_values`' callback.
-private final class HeaderCollector {
-    var headers: HTTPHeaders = []
+/// Gathers a request's headers or arguments from `MHD_get_connection_values`' callback.
+private final class ValueCollector {
+    var values: [HTTPHeaders.Field] = []
 
     /// The pointer MHD hands back to the callback; unretained: the caller keeps `self` alive.
     var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     /// The collector behind the callback's context pointer.
-    static func from(opaque: UnsafeMutableRawPointer) -> HeaderCollector {
-        Unmanaged<HeaderCollector>.fromOpaque(opaque).takeUnretainedValue()
+    static func from(opaque: UnsafeMutableRawPointer) -> ValueCollector {
+        Unmanaged<ValueCollector>.fromOpaque(opaque).takeUnretainedValue()
     }
 }

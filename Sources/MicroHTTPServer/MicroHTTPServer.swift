@@ -31,12 +31,15 @@ public final class MicroHTTPServer: Sendable {
         public var maxBodyBytes: Int
         /// Reject HTTP/1.1 without `Host`, and spaces in the request target (MHD's strict mode).
         public var strictParsing: Bool
+        /// Hand the path and query arguments over as sent, `%XX` escapes and all, instead of decoded:
+        /// a handler that matches names exactly then cannot be reached through an encoding.
+        public var keepsEscapes: Bool
 
         /// Creates a configuration with defaults fit for a loopback sidecar.
         public init(
             host: String, port: UInt16, threads: Int = 2, connectionLimit: Int = 512,
             perClientConnectionLimit: Int = 0, idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024,
-            maxBodyBytes: Int = 0, strictParsing: Bool = true
+            maxBodyBytes: Int = 0, strictParsing: Bool = true, keepsEscapes: Bool = false
         ) {
             self.host = host
             self.port = port
@@ -47,6 +50,7 @@ public final class MicroHTTPServer: Sendable {
             self.connectionMemoryLimit = connectionMemoryLimit
             self.maxBodyBytes = maxBodyBytes
             self.strictParsing = strictParsing
+            self.keepsEscapes = keepsEscapes
         }
     }
 
@@ -71,7 +75,9 @@ public final class MicroHTTPServer: Sendable {
                 per_ip_connection_limit: UInt32(configuration.perClientConnectionLimit),
                 connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
                 connection_memory_limit: configuration.connectionMemoryLimit,
-                strict_for_client: configuration.strictParsing ? 1 : 0, completed: nil, completed_context: nil)
+                strict_for_client: configuration.strictParsing ? 1 : 0,
+                keep_escapes: configuration.keepsEscapes ? 1 : 0,
+                completed: nil, completed_context: nil)
             return CMicroHTTPDShims_start(&config, accessHandler, context.opaque)
         }
         guard let started else {

@@ -10,6 +10,9 @@ public struct ServerRequest: Sendable {
     public var version: String
     /// Every header field, in the order received (repeated names are kept).
     public var headers: HTTPHeaders
+    /// The query's arguments, in order (repeated names are kept); as sent when the server keeps
+    /// escapes, else decoded.
+    public var query: [QueryItem]
     /// The client's address, e.g. `127.0.0.1` or `::1`.
     public var clientAddress: String
     /// The client's port.
@@ -20,13 +23,14 @@ public struct ServerRequest: Sendable {
 
     /// Creates a request (for tests; the server builds its own).
     public init(
-        method: String, path: String, version: String = "HTTP/1.1", headers: HTTPHeaders = [],
+        method: String, path: String, version: String = "HTTP/1.1", headers: HTTPHeaders = [], query: [QueryItem] = [],
         clientAddress: String = "127.0.0.1", clientPort: Int = 40000, bodyLength: Int = 0
     ) {
         self.method = method
         self.path = path
         self.version = version
         self.headers = headers
+        self.query = query
         self.clientAddress = clientAddress
         self.clientPort = clientPort
         self.bodyLength = bodyLength

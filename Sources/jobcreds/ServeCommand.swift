@@ -97,6 +97,26 @@ struct ServeCommand: AsyncParsableCommand {
                 + "default off).", valueName: "host:port"))
     var imdsListen: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The longest a presigned artifact URL lives, at most 1h (env JOBCREDS_PRESIGN_TTL; default "
+                + "\(DurationText.format(RoutingSettings.defaultPresignLifetime))).", valueName: "duration"))
+    var presignTtl: String?
+
+    @Option(
+        name: .customLong("s3-endpoint-url"),
+        help: ArgumentHelp(
+            "Where presigned URLs point instead of the region's S3 (env JOBCREDS_S3_ENDPOINT_URL, then "
+                + "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL).", valueName: "url"))
+    var s3EndpointUrl: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Serve the action's non-secret configuration at /v1/configuration: the values of the properties its "
+                + "action type declares with secret false, looked up with ListActionTypes (env "
+                + "JOBCREDS_EXPOSE_CONFIGURATION=true; default off)."))
+    var exposeConfiguration = false
+
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     /// The gate's limits when no option changes them: the help text and the parsing read them here.
@@ -153,7 +173,10 @@ struct ServeCommand: AsyncParsableCommand {
                 },
                 imdsListen: try (imdsListen ?? env["IMDS_LISTEN"]).map { (text) throws(JobCredsError) in
                     try ListenAddress(text, option: "--imds-listen")
-                })
+                },
+                presignLifetime: try presignLifetime(presignTtl ?? env["PRESIGN_TTL"]),
+                s3EndpointURL: s3EndpointUrl ?? env["S3_ENDPOINT_URL"],
+                exposeConfiguration: exposeConfiguration || env.flag("EXPOSE_CONFIGURATION"))
         } catch let error as JobCredsError {
             throw CommandFailure.serve.exit(error)
         }
@@ -176,6 +199,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await sidecar.stop(reason: received == SIGTERM ? "SIGTERM" : "SIGINT")
     }
+}
+
+/// `--presign-ttl`: a duration of at most an hour, the default when not given.
+private func presignLifetime(_ text: String?) throws(JobCredsError) -> Duration {
+    guard let text else { return RoutingSettings.defaultPresignLifetime }
+    let lifetime = try DurationText.parse(text, option: "--presign-ttl")
+    guard lifetime <= RoutingSettings.longestPresignLifetime else {
+        throw JobCredsError(.usage, "--presign-ttl \(text) is longer than 1h")
+    }
+    return lifetime
 }
 
 /// A non-negative whole number from a flag, else its environment variable (read as `number`

@@ -64,25 +64,30 @@ import Testing
         }
     }
 
-    @Test func botocoreComputesTheSameSignatures() throws {
+    /// Runs `IntegrationTests/sigv4_oracle.py` with `arguments` on `cases`; its answers, in order.
+    static func oracle(_ cases: some Encodable, arguments: [String] = []) throws -> [String] {
         let python = PythonClients.python
         try #require(
             FileManager.default.isExecutableFile(atPath: python.path), "no .venv: run `make test`, which creates it")
-        let cases = Self.generate(count: 300)
         let process = Process()
         process.executableURL = python
-        process.arguments = [Fixtures.root.appendingPathComponent("IntegrationTests/sigv4_oracle.py").path]
+        process.arguments = [Fixtures.root.appendingPathComponent("IntegrationTests/sigv4_oracle.py").path] + arguments
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        input.fileHandleForWriting.write(try JSONEncoder().encode(cases.map(\.0)))
+        input.fileHandleForWriting.write(try JSONEncoder().encode(cases))
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let expected = try JSONDecoder().decode([String].self, from: data)
+        return try JSONDecoder().decode([String].self, from: data)
+    }
+
+    @Test func botocoreComputesTheSameSignatures() throws {
+        let cases = Self.generate(count: 300)
+        let expected = try Self.oracle(cases.map(\.0))
         #expect(expected.count == cases.count)
         var mismatches = 0
         for ((wire, request, signer, date), botocore) in zip(cases, expected) {
@@ -90,6 +95,68 @@ import Testing
             if ours != botocore {
                 mismatches += 1
                 Issue.record("\(wire.method) \(wire.path)?\(wire.query)\n ours: \(ours)\n boto: \(botocore)")
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    struct PresignCase: Encodable {
+        var method, scheme, host, path: String
+        var headers: [[String]]
+        var region, key, secret: String
+        var token: String?
+        var amz_date: String
+        var expires: Int
+    }
+
+    /// Presigned URLs for generated objects (keys with spaces, `+`, `=`, dots, non-ASCII, empty
+    /// segments), hosts (virtual-hosted, path style, a port), signed headers and lifetimes: the
+    /// whole URL must be the one botocore's S3 query signer makes, byte for byte.
+    @Test func botocorePresignsTheSameURLs() throws {
+        var rng = Generator(state: 20_260_412)
+        let keyPieces = ["in", "SourceArti", "a b", "x+y=z", "..", ".", "", "ሴ", "~t", "q\"", "%41", "k.zip"]
+        let hosts = [
+            ("https", "artifacts-bucket.s3.us-east-1.amazonaws.com", ""),
+            ("https", "s3.eu-west-1.amazonaws.com", "/my.dotted.bucket"),
+            ("https", "s3.cn-north-1.amazonaws.com.cn", "/Bucket_1"), ("http", "127.0.0.1:4443", "/bucket"),
+        ]
+        let optionalHeaders: [(String, String)] = [
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "arn:aws:kms:us-east-1:123456789012:key/k-1"),
+            ("x-amz-checksum-sha256", "LRGfHNJylYpJKhRK9gC53DZTH3MCezQHOWc0WwJwIbE="), ("content-length", "12"),
+        ]
+        var cases: [(PresignCase, SigV4Signer, Date)] = []
+        for index in 0..<200 {
+            let (scheme, host, prefix) = hosts.randomElement(using: &rng)!
+            let segments = (1...Int.random(in: 1...4, using: &rng)).map { _ in keyPieces.randomElement(using: &rng)! }
+            let path = prefix + "/" + segments.joined(separator: "/")
+            let headers = optionalHeaders.filter { _ in Bool.random(using: &rng) }
+            let region = ["us-east-1", "eu-west-1", "cn-north-1"].randomElement(using: &rng)!
+            let token: String? = Bool.random(using: &rng) ? "session/token+\(index)=" : nil
+            let credentials = Credentials(
+                accessKeyId: "ASIA\(index)", secretAccessKey: "secret/\(index)+key", sessionToken: token)
+            let date = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 86_399)
+            let wire = PresignCase(
+                method: index % 2 == 0 ? "GET" : "PUT", scheme: scheme, host: host, path: path,
+                headers: headers.map { [$0.0, $0.1] }, region: region, key: credentials.accessKeyId,
+                secret: credentials.secretAccessKey, token: token, amz_date: AWSDate.amzTimestamp(date),
+                expires: Int.random(in: 1...3600, using: &rng))
+            let signer = SigV4Signer(credentials: credentials, region: region, service: "s3", normalizesPath: false)
+            cases.append((wire, signer, date))
+        }
+        let expected = try Self.oracle(cases.map(\.0), arguments: ["--presign"])
+        #expect(expected.count == cases.count)
+        var mismatches = 0
+        for ((wire, signer, date), botocore) in zip(cases, expected) {
+            var headers = HTTPHeaders()
+            for pair in wire.headers { headers.append(pair[0], pair[1]) }
+            let ours = signer.presign(
+                method: wire.method, scheme: wire.scheme, host: wire.host, path: wire.path, headers: headers,
+                expires: wire.expires, at: date
+            ).url
+            if ours != botocore {
+                mismatches += 1
+                Issue.record("\(wire.method) \(wire.host)\(wire.path)\n ours: \(ours)\n boto: \(botocore)")
             }
         }
         #expect(mismatches == 0)

@@ -220,6 +220,81 @@ import Testing
     }
 }
 
+/// `ListActionTypes`: every page read with the job's owner as the filter, an exact match of the
+/// action type id, and `secret` read as secret unless it is the boolean `false`.
+@Suite struct ActionTypeDeclarationTests {
+    static let id = ActionTypeID(category: "Build", owner: "Custom", provider: "JobCredsTest", version: "1")
+
+    static func page(_ types: String, next: String? = nil) -> Result<HTTPResponse, HTTPTransportError> {
+        let token = next.map { ", \"nextToken\": \"\($0)\"" } ?? ""
+        return .success(HTTPResponse(status: 200, headers: [], body: "{\"actionTypes\": [\(types)]\(token)}"))
+    }
+
+    static func type(version: String, _ properties: String) -> String {
+        """
+        {"id": {"category": "Build", "owner": "Custom", "provider": "JobCredsTest", "version": "\(version)"},
+         "actionConfigurationProperties": [\(properties)], "settings": {}}
+        """
+    }
+
+    @Test func everyPageIsReadUntilTheExactTypeIsFound() async throws {
+        let (client, h) = try CodePipelineClientTests.harness([
+            Self.page(Self.type(version: "2", #"{"name": "ApiKey", "secret": false}"#), next: "page-2"),
+            Self.page(
+                Self.type(
+                    version: "1",
+                    #"""
+                    {"name": "ProjectName", "secret": false, "required": true}, {"name": "ApiKey", "secret": true},
+                    {"name": "NoFlag"}, {"name": "Quoted", "secret": "false"}, {"name": "Null", "secret": null},
+                    {"secret": false}
+                    """#)),
+        ])
+        let declaration = try #require(try await client.actionTypeDeclaration(Self.id))
+        #expect(declaration.id == Self.id)
+        #expect(declaration.properties == ["ProjectName", "ApiKey", "NoFlag", "Quoted", "Null"])
+        #expect(declaration.nonSecretProperties == ["ProjectName"])
+        let bodies = h.requests.all.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(
+            bodies == [#"{"actionOwnerFilter":"Custom"}"#, #"{"actionOwnerFilter":"Custom","nextToken":"page-2"}"#])
+        #expect(h.requests.all.allSatisfy { $0.header("X-Amz-Target") == "CodePipeline_20150709.ListActionTypes" })
+        #expect(h.records.all.map(\.operation) == [.listActionTypes, .listActionTypes])
+    }
+
+    @Test func aTypeNotListedIsNil() async throws {
+        let (client, _) = try CodePipelineClientTests.harness([Self.page(Self.type(version: "2", ""))])
+        #expect(try await client.actionTypeDeclaration(Self.id) == nil)
+    }
+
+    @Test func anOwnerCodePipelineDoesNotListIsRefusedWithoutACall() async throws {
+        let (client, h) = try CodePipelineClientTests.harness([Self.page("")])
+        var id = Self.id
+        id.owner = "Custom\", \"x\": \"y"
+        await #expect(throws: CodePipelineError.self) { try await client.actionTypeDeclaration(id) }
+        #expect(h.requests.all.isEmpty)
+    }
+
+    @Test func endlessPagesAndBadTokensAreMalformed() async throws {
+        let (endless, h) = try CodePipelineClientTests.harness([Self.page("", next: "again")])
+        await #expect { try await endless.actionTypeDeclaration(Self.id) } throws: {
+            ($0 as? CodePipelineError)?.code == .malformedResponse
+        }
+        #expect(h.requests.all.count == CodePipelineClient.actionTypePages)
+        let (huge, _) = try CodePipelineClientTests.harness([Self.page("", next: String(repeating: "t", count: 4096))])
+        await #expect { try await huge.actionTypeDeclaration(Self.id) } throws: {
+            ($0 as? CodePipelineError)?.code == .malformedResponse
+        }
+    }
+
+    @Test func aDeniedLookupIsAccessDenied() async throws {
+        let (client, _) = try CodePipelineClientTests.harness([
+            CodePipelineClientTests.error(400, "AccessDeniedException", "not authorized: codepipeline:ListActionTypes")
+        ])
+        await #expect { try await client.actionTypeDeclaration(Self.id) } throws: {
+            ($0 as? CodePipelineError)?.code == .accessDenied
+        }
+    }
+}
+
 /// Collects observer records.
 final class RecordBox: Sendable {
     private let records = Mutex<[UpstreamCall]>([])

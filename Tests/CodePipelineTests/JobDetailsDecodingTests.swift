@@ -53,8 +53,9 @@ import Testing
             #expect(!text.contains(Self.canary), "\(text)")
             #expect(!text.contains("continuation"))
             #expect(!text.contains("nonce"))
-            #expect(!text.contains("ApiKey"))
+            #expect(!text.contains("config-secret"))
         }
+        #expect(details.configurationValues.isEmpty)
         // The secret values are kept (they are what the sidecar serves), but only in their fields.
         #expect(details.artifactCredentials.secretAccessKey.contains(Self.canary))
     }
@@ -66,8 +67,26 @@ import Testing
         #expect(
             labels == [
                 "jobId", "accountId", "artifactCredentials", "inputArtifacts", "outputArtifacts", "encryptionKey",
-                "pipelineContext",
+                "pipelineContext", "actionTypeId", "configurationNames", "configurationValues",
             ])
+    }
+
+    /// Of the configuration, every name is read, and only the values asked for by name: a value
+    /// that is not a string stays unread too.
+    @Test func revealsOnlyTheConfigurationValuesAskedForByName() throws {
+        let details = try JobDetails.decode(Self.fixture("get-job-details.json"), revealing: ["ProjectName", "Nope"])
+        #expect(
+            details.actionTypeId
+                == ActionTypeID(category: "Build", owner: "Custom", provider: "JobCredsTest", version: "1"))
+        #expect(Set(details.configurationNames) == ["ApiKey", "Password", "ProjectName"])
+        #expect(details.configurationValues == ["ProjectName": "project-\(Self.canary)"])
+        let numeric = """
+            {"jobDetails": {"id": "j", "data": {"artifactCredentials": {"accessKeyId": "A", "secretAccessKey": "s",
+             "sessionToken": "t"}, "actionConfiguration": {"configuration": {"Count": 3, "Name": "n"}}}}}
+            """
+        let decoded = try JobDetails.decode(Array(numeric.utf8), revealing: ["Count", "Name"])
+        #expect(decoded.configurationValues == ["Name": "n"] && Set(decoded.configurationNames) == ["Count", "Name"])
+        #expect(decoded.actionTypeId == nil)
     }
 
     @Test(arguments: [

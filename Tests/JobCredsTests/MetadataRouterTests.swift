@@ -16,8 +16,8 @@ import Testing
         credentials: CredentialCache.Lookup? = nil
     ) -> Routed {
         MetadataRouter(sessions: sessions, region: "eu-west-1").route(
-            ServerRequest(method: method, path: path, headers: headers), credentials: credentials ?? .serve(snapshot),
-            tokens: TokenGrants([]))
+            ServerRequest(method: method, path: path, headers: headers),
+            context: RouteContext(credentials: credentials ?? .serve(snapshot), tokens: TokenGrants([]), now: Date()))
     }
 
     func session() throws -> String {

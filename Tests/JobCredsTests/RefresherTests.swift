@@ -26,7 +26,7 @@ import Testing
     {
         let cache = CredentialCache()
         let refresher = Refresher(
-            fetch: { () throws(CodePipelineError) in try script.next() }, cache: cache,
+            fetch: { () throws(CodePipelineError) in Fetched(details: try script.next()) }, cache: cache,
             policy: RefreshPolicy(), clock: clock,
             observer: { [audit = AuditLog(sink: sink, clock: clock, jobId: "job")] in audit.refresh($0) },
             logger: CapturedLogs().logger(), random: { 0.5 },
@@ -92,7 +92,7 @@ import Testing
                 let n = fetches.next()
                 if n == 40 { throw CodePipelineError(.jobNotFound, "over") }
                 if n % 3 == 0 { throw CodePipelineError(.unavailable, "HTTP 503") }
-                return Samples.details(keyId: "ASIA\(n)")
+                return Fetched(details: Samples.details(keyId: "ASIA\(n)"))
             }, cache: cache, policy: RefreshPolicy(assumedLifetime: lifetime), clock: clock,
             observer: { _ in }, logger: CapturedLogs().logger(),
             random: { Double.random(in: 0..<1) },

@@ -22,6 +22,22 @@ import Testing
         #expect(text.contains(#"jobcreds_requests_denied_total{reason="NotFound"} 1"#))
     }
 
+    /// Every artifact's URL is counted under its route's template, never under the name sent.
+    @Test func presignedURLsAreCountedByTemplate() {
+        let metrics = SidecarMetrics()
+        metrics.request(path: "/v1/artifacts/SourceOutput/download", status: 200, denial: nil)
+        metrics.request(path: "/v1/artifacts/\(Samples.canary)/download", status: 404, denial: .artifactNotFound)
+        metrics.request(path: "/v1/artifacts/BuildOutput/upload", status: 200, denial: nil)
+        metrics.request(path: "/v1/artifacts/{name}/upload", status: 404, denial: .notFound)
+        metrics.request(path: "/v1/artifacts/a/b/upload", status: 404, denial: .notFound)
+        let text = exposition(metrics, CredentialCache())
+        #expect(text.contains(#"jobcreds_requests_total{route="/v1/artifacts/{name}/download",status="200"} 1"#))
+        #expect(text.contains(#"jobcreds_requests_total{route="/v1/artifacts/{name}/download",status="404"} 1"#))
+        #expect(text.contains(#"jobcreds_requests_total{route="/v1/artifacts/{name}/upload",status="200"} 1"#))
+        #expect(text.contains(#"jobcreds_requests_total{route="other",status="404"} 2"#))
+        #expect(!text.contains(Samples.canary))
+    }
+
     /// A denial code, an operation and an outcome are enums, so no free string can reach a label;
     /// a path is counted under its route. Every label value of a busy exposition is from the
     /// closed sets.

@@ -22,6 +22,8 @@ struct CMicroHTTPDShims_config {
     size_t connection_memory_limit;
     /// MHD_OPTION_STRICT_FOR_CLIENT: 1 rejects HTTP/1.1 without Host and spaces in the URL.
     int strict_for_client;
+    /// 1 hands the request target over as sent (MHD_OPTION_UNESCAPE_CALLBACK that keeps `%XX`).
+    int keep_escapes;
     MHD_RequestCompletedCallback completed;
     void *completed_context;
 };

@@ -42,6 +42,12 @@ public struct AuditLog: Sendable {
             line.string("reason", decision.reason)
             line.string("user_agent", request.header("User-Agent").map { JSONText.truncated($0, to: 256) })
             line.string("token", decision.token)
+            if let issued = decision.issued {
+                line.string("artifact", issued.artifact)
+                line.string("url_method", issued.method)
+                line.string("bucket", issued.bucket)
+                line.string("key", issued.key)
+            }
             line.string("access_key_id", decision.accessKeyId)
             if let expiration = decision.expiration {
                 line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }

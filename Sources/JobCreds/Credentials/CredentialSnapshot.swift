@@ -27,10 +27,19 @@ public struct CredentialSnapshot: Sendable {
     public let artifactsBody: [UInt8]
     /// The instance-metadata credentials document (`--imds-listen`); wiped when released.
     public let metadataBody: SecretBytes
+    /// What `/v1/configuration` answers (`--expose-configuration`).
+    public let configuration: ConfigurationAnswer
+    /// Its body when available.
+    public let configurationBody: [UInt8]
 
-    /// Renders `details` fetched at `fetchedAt`.
-    public init(details: JobDetails, fetchedAt: Date, assumedLifetime: Duration) {
+    /// Renders `details` fetched at `fetchedAt`, and `configuration`.
+    public init(
+        details: JobDetails, fetchedAt: Date, assumedLifetime: Duration,
+        configuration: ConfigurationAnswer = .notExposed
+    ) {
         self.details = details
+        self.configuration = configuration
+        configurationBody = configuration.body ?? []
         self.fetchedAt = fetchedAt
         // Whole seconds, as `Expiration` is written: what is served never claims a later time.
         let exact =

@@ -20,7 +20,7 @@ public struct Refresher: Sendable {
         case jobEnded
     }
 
-    private let fetch: @Sendable () async throws(CodePipelineError) -> JobDetails
+    private let fetch: @Sendable () async throws(CodePipelineError) -> Fetched
     private let cache: CredentialCache
     private let policy: RefreshPolicy
     private let clock: any WallClock
@@ -32,7 +32,7 @@ public struct Refresher: Sendable {
     /// Creates a refresher.
     /// - Parameter observer: told of every fetch's outcome.
     public init(
-        fetch: @escaping @Sendable () async throws(CodePipelineError) -> JobDetails, cache: CredentialCache,
+        fetch: @escaping @Sendable () async throws(CodePipelineError) -> Fetched, cache: CredentialCache,
         policy: RefreshPolicy, clock: any WallClock, observer: @escaping @Sendable (RefreshEvent) -> Void,
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
@@ -72,9 +72,10 @@ public struct Refresher: Sendable {
         let first = cache.current.snapshot == nil
         cache.beginFetch()
         do {
-            let details = try await fetch()
+            let fetched = try await fetch()
             let snapshot = CredentialSnapshot(
-                details: details, fetchedAt: clock.now, assumedLifetime: policy.assumedLifetime)
+                details: fetched.details, fetchedAt: clock.now, assumedLifetime: policy.assumedLifetime,
+                configuration: fetched.configuration)
             cache.store(snapshot)
             observer(.stored(snapshot, first: first))
             return .stored

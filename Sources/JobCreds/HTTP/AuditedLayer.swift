@@ -70,6 +70,12 @@ public final class AuditedLayer: ServerHandler {
         return routed.response
     }
 
+    /// What the router decides from: the cache and the tokens as they are now.
+    private func context() -> RouteContext {
+        let now = clock.now
+        return RouteContext(credentials: cache.lookup(at: now), tokens: tokens.withLock { $0 }, now: now)
+    }
+
     /// The gate's refusal or the router's answer; a refusal past its client's limit becomes 429.
     private func decide(_ request: ServerRequest) -> Routed {
         guard let gate = gate.withLock({ $0 }) else {
@@ -77,7 +83,7 @@ public final class AuditedLayer: ServerHandler {
         }
         let routed =
             gate.check(request)?.routed
-            ?? router.route(request, credentials: cache.lookup(at: clock.now), tokens: tokens.withLock { $0 })
+            ?? router.route(request, context: context())
         guard routed.decision.denial != nil, let limited = gate.throttle(request.clientAddress) else { return routed }
         return limited.routed
     }

@@ -20,6 +20,12 @@ public struct Decision: Sendable, Equatable {
         case notReady = "not_ready"
         /// `/readyz` once the job has ended.
         case jobEnded = "job_ended"
+        /// A presigned URL to download an input artifact.
+        case downloadURL = "download_url"
+        /// A presigned URL to upload an output artifact.
+        case uploadURL = "upload_url"
+        /// `/v1/configuration`: the job's non-secret configuration.
+        case configuration
         /// The instance-metadata listener issued a session token.
         case metadataToken = "metadata_token"
         /// The instance-metadata listener answered with something not secret (the role's name, the region).
@@ -40,13 +46,34 @@ public struct Decision: Sendable, Equatable {
     public var expiration: Date?
     /// The label of the token the request carried, if it carried a valid one.
     public var token: String?
+    /// The URL issued, if one was: its artifact, method and object; never its query or signature.
+    public var issued: IssuedURL?
+
+    /// What the audit log keeps of a presigned URL.
+    public struct IssuedURL: Sendable, Equatable {
+        public var artifact: String
+        public var method: String
+        public var bucket: String
+        public var key: String
+
+        public init(artifact: String, method: String, bucket: String, key: String) {
+            self.artifact = artifact
+            self.method = method
+            self.bucket = bucket
+            self.key = key
+        }
+    }
 
     /// Creates a decision.
-    public init(_ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil, token: String? = nil) {
+    public init(
+        _ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil, token: String? = nil,
+        issued: IssuedURL? = nil
+    ) {
         self.outcome = outcome
         self.accessKeyId = accessKeyId
         self.expiration = expiration
         self.token = token
+        self.issued = issued
     }
 
     /// The refusal's code, if the request was refused.

@@ -24,10 +24,16 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case scopeNotGranted = "ScopeNotGranted"
     /// 404: no such path.
     case notFound = "NotFound"
+    /// 404: no artifact of that name for that direction (inputs download, outputs upload).
+    case artifactNotFound = "ArtifactNotFound"
+    /// 400: a query the route does not take, or takes in another form.
+    case invalidQuery = "InvalidQuery"
     /// 503: nothing valid is cached (yet, or any more).
     case credentialsUnavailable = "CredentialsUnavailable"
     /// 410: the job has ended.
     case jobEnded = "JobEnded"
+    /// 503: the action type's declaration could not be had, so no configuration value is shown.
+    case configurationUnavailable = "ConfigurationUnavailable"
     /// 400 on the instance-metadata listener: a session token asked for without a TTL of 1 to
     /// 21600 seconds.
     case invalidTokenTTL = "InvalidTokenTTL"

@@ -1,4 +1,11 @@
+import CryptoPrimitives
 import MicroHTTPServer
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Answers the build tools, from what it is given alone: a pure function of the request, what
 /// the cache holds and the tokens with their scopes, with no audit log, clock, metrics or lock in
@@ -9,19 +16,23 @@ import MicroHTTPServer
 /// - `GET /readyz`: 200 once credentials are cached, 503 otherwise; no token, no secret.
 /// - `GET /v1/credentials`: the artifact credentials in the container-credentials format.
 /// - `GET /v1/artifacts`: the artifact locations, encryption key and pipeline context.
+/// - `GET /v1/artifacts/{name}/download` and `/upload`: a presigned URL for one input or output
+///   artifact (`ArtifactURL`), so a build step can move it without holding credentials.
+/// - `GET /v1/configuration`: the action's non-secret configuration (`ConfigurationAnswer`), with
+///   `--expose-configuration`.
 ///
 /// Any other method is 405; without `Authorization` 401; a wrong token 403 (every token compared,
 /// each in constant time); an unknown path 404; a token without the route's scope 403
 /// `ScopeNotGranted`. Every answer is JSON, every error `{"code","message"}`.
 public struct SidecarRouter: Router {
-    /// Creates a router.
-    public init() {}
+    private let settings: RoutingSettings
 
-    /// The answer to `request`.
-    /// - Parameters:
-    ///   - credentials: what the cache holds for this request.
-    ///   - token: the token tools must send.
-    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, tokens: TokenGrants) -> Routed {
+    /// Creates a router.
+    public init(settings: RoutingSettings = RoutingSettings()) {
+        self.settings = settings
+    }
+
+    public func route(_ request: ServerRequest, context: RouteContext) -> Routed {
         guard JSONResponse.isServed(request.method) else {
             return Routed(JSONResponse.methodNotAllowed(), Decision(.refused(.methodNotAllowed)))
         }
@@ -29,7 +40,7 @@ public struct SidecarRouter: Router {
         case "/healthz":
             return Routed(JSONResponse.json(200, #"{"status":"ok"}"#), Decision(.served(.ok)))
         case "/readyz":
-            return readiness(credentials)
+            return readiness(context.credentials)
         default:
             break
         }
@@ -37,42 +48,146 @@ public struct SidecarRouter: Router {
             return .refused(
                 401, .missingToken, "send the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in Authorization")
         }
-        guard let grant = tokens.match(presented) else {
+        guard let grant = context.tokens.match(presented) else {
             return .refused(403, .invalidToken, "the Authorization token is not the one this sidecar serves")
         }
-        var routed = authorized(request, credentials: credentials, grant: grant)
+        var routed = authorized(request, context: context, grant: grant)
         routed.decision.token = grant.label
         return routed
     }
 
-    /// The answer to a request whose token matched `grant`.
-    private func authorized(_ request: ServerRequest, credentials: CredentialCache.Lookup, grant: TokenGrant) -> Routed
-    {
-        let scope: TokenScope
-        switch request.path {
-        case "/v1/credentials": scope = .credentials
-        case "/v1/artifacts": scope = .artifacts
-        default: return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")
-        }
-        guard grant.scopes.contains(scope) else {
-            return .refused(
-                403, .scopeNotGranted, "this token (\(grant.label)) is not granted the \(scope.rawValue) scope")
-        }
-        switch credentials {
-        case .serve(let snapshot):
-            if scope == .credentials {
-                return Routed(
-                    JSONResponse.json(200, snapshot.credentialsBody.copy()),
-                    Decision(
-                        .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
-                        expiration: snapshot.expiresAt))
+    /// What a path asks for, and the scope it needs.
+    private enum Target {
+        case credentials
+        case artifacts
+        case artifactURL(name: Substring, ArtifactURL.Direction)
+        case configuration
+
+        init?(path: String) {
+            switch path {
+            case "/v1/credentials": self = .credentials
+            case "/v1/artifacts": self = .artifacts
+            case "/v1/configuration": self = .configuration
+            default:
+                guard let (name, direction) = ArtifactURL.target(of: path) else { return nil }
+                self = .artifactURL(name: name, direction)
             }
-            return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
-        case .unavailable(let reason):
-            return .credentialsUnavailable(reason)
-        case .jobEnded:
-            return .jobEnded()
         }
+
+        var scope: TokenScope {
+            switch self {
+            case .credentials: .credentials
+            case .artifacts: .artifacts
+            case .artifactURL(_, .download): .download
+            case .artifactURL(_, .upload): .upload
+            case .configuration: .configuration
+            }
+        }
+    }
+
+    /// The answer to a request whose token matched `grant`.
+    private func authorized(_ request: ServerRequest, context: RouteContext, grant: TokenGrant) -> Routed {
+        guard let target = Target(path: request.path) else {
+            return .refused(404, .notFound, "no such path; try /v1/credentials or /v1/artifacts")
+        }
+        guard grant.scopes.contains(target.scope) else {
+            return .refused(
+                403, .scopeNotGranted, "this token (\(grant.label)) is not granted the \(target.scope.rawValue) scope")
+        }
+        var binding: ArtifactURL.Binding?
+        if case .artifactURL(_, let direction) = target {
+            switch Self.binding(request.query, direction) {
+            case .success(let parsed): binding = parsed
+            case .failure(let refusal): return refusal.routed
+            }
+        }
+        let snapshot: CredentialSnapshot
+        switch context.credentials {
+        case .serve(let served): snapshot = served
+        case .unavailable(let reason): return .credentialsUnavailable(reason)
+        case .jobEnded: return .jobEnded()
+        }
+        switch target {
+        case .credentials:
+            return Routed(
+                JSONResponse.json(200, snapshot.credentialsBody.copy()),
+                Decision(
+                    .served(.credentials), accessKeyId: snapshot.details.artifactCredentials.accessKeyId,
+                    expiration: snapshot.expiresAt))
+        case .artifacts:
+            return Routed(JSONResponse.json(200, snapshot.artifactsBody), Decision(.served(.artifacts)))
+        case .artifactURL(let name, let direction):
+            return artifactURL(name, direction, binding: binding, snapshot: snapshot, now: context.now)
+        case .configuration:
+            return configuration(snapshot)
+        }
+    }
+
+    private func configuration(_ snapshot: CredentialSnapshot) -> Routed {
+        switch snapshot.configuration {
+        case .notExposed:
+            return .refused(404, .notFound, "this sidecar does not expose the configuration (--expose-configuration)")
+        case .unavailable(let reason):
+            return .refused(503, .configurationUnavailable, "no configuration value is shown: \(reason)")
+        case .available:
+            return Routed(JSONResponse.json(200, snapshot.configurationBody), Decision(.served(.configuration)))
+        }
+    }
+
+    private func artifactURL(
+        _ name: Substring, _ direction: ArtifactURL.Direction, binding: ArtifactURL.Binding?,
+        snapshot: CredentialSnapshot, now: Date
+    ) -> Routed {
+        let details = snapshot.details
+        let candidates = direction == .download ? details.inputArtifacts : details.outputArtifacts
+        guard let artifact = candidates.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
+            let side = direction == .download ? "input" : "output"
+            return .refused(404, .artifactNotFound, "the job has no \(side) artifact of that name")
+        }
+        guard let s3 = settings.s3 else {
+            return .refused(404, .notFound, "this sidecar issues no presigned URLs")
+        }
+        guard
+            let url = ArtifactURL.sign(
+                artifact, direction, binding: binding, details: details, expiresAt: snapshot.expiresAt, endpoint: s3,
+                lifetime: settings.presignLifetime, now: now)
+        else {
+            return .credentialsUnavailable("the artifact credentials expire within a minute; a fresh set is on its way")
+        }
+        return Routed(
+            JSONResponse.json(200, url.body),
+            Decision(
+                .served(direction == .download ? .downloadURL : .uploadURL),
+                accessKeyId: details.artifactCredentials.accessKeyId, expiration: url.expiration,
+                issued: Decision.IssuedURL(
+                    artifact: artifact.name, method: direction.method, bucket: artifact.bucket, key: artifact.key)))
+    }
+
+    /// A refusal as a value, for `Result`.
+    private struct Refusal: Error {
+        var routed: Routed
+    }
+
+    /// An upload's `?sha256=HEX&length=N` (both or neither); a download takes no query.
+    private static func binding(
+        _ query: [QueryItem], _ direction: ArtifactURL.Direction
+    ) -> Result<ArtifactURL.Binding?, Refusal> {
+        guard !query.isEmpty else { return .success(nil) }
+        let refusal = Refusal(
+            routed: .refused(
+                400, .invalidQuery,
+                direction == .download
+                    ? "a download URL takes no query"
+                    : "an upload URL takes ?sha256=HEX&length=N (64 hex digits, a whole number of bytes up to 5 GiB), "
+                        + "both or neither"))
+        guard direction == .upload, query.count == 2,
+            let hex = query.first(where: { $0.name == "sha256" })?.value,
+            let lengthText = query.first(where: { $0.name == "length" })?.value,
+            let sha256 = Hex.decode(hex), sha256.count == 32,
+            lengthText.utf8.count <= 11, lengthText.utf8.allSatisfy({ (48...57).contains($0) }),
+            let length = Int(lengthText), length <= 5 * 1024 * 1024 * 1024
+        else { return .failure(refusal) }
+        return .success(ArtifactURL.Binding(sha256: sha256, length: length))
     }
 
     private func readiness(_ credentials: CredentialCache.Lookup) -> Routed {

@@ -33,7 +33,7 @@ public struct MetadataRouter: Router {
         self.region = region
     }
 
-    public func route(_ request: ServerRequest, credentials: CredentialCache.Lookup, tokens: TokenGrants) -> Routed {
+    public func route(_ request: ServerRequest, context: RouteContext) -> Routed {
         if request.path == Self.tokenPath {
             guard request.method == "PUT" else {
                 return Routed(
@@ -56,7 +56,7 @@ public struct MetadataRouter: Router {
         case Self.rolesPath, String(Self.rolesPath.dropLast()):
             return Routed(JSONResponse.text(200, Self.roleName), Decision(.served(.metadata)))
         case Self.rolesPath + Self.roleName:
-            return roleCredentials(credentials)
+            return roleCredentials(context.credentials)
         case Self.regionPath:
             return Routed(JSONResponse.text(200, region), Decision(.served(.metadata)))
         default:

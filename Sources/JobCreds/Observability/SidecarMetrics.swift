@@ -24,6 +24,10 @@ public final class SidecarMetrics: Sendable {
         case artifacts = "/v1/artifacts"
         case healthz = "/healthz"
         case readyz = "/readyz"
+        /// A presigned URL's route, whatever artifact was asked for.
+        case artifactDownload = "/v1/artifacts/{name}/download"
+        case artifactUpload = "/v1/artifacts/{name}/upload"
+        case configuration = "/v1/configuration"
         case other
         /// The instance-metadata listener's paths (`--imds-listen`); a role's credentials are
         /// counted under `{role}`, whatever role was asked for.
@@ -35,16 +39,20 @@ public final class SidecarMetrics: Sendable {
         /// The route of `path`: anything but the served paths is `other`.
         public init(path: String) {
             if let route = Route(rawValue: path) {
-                self = route == .metadataRole ? .other : route
+                self = route.rawValue.contains("{") ? .other : route
             } else if path.hasPrefix(Route.metadataRoles.rawValue) {
                 self = .metadataRole
+            } else if let (_, direction) = ArtifactURL.target(of: path) {
+                self = direction == .download ? .artifactDownload : .artifactUpload
             } else {
                 self = .other
             }
         }
 
         /// The routes whose series exist from the start (the instance-metadata ones appear once used).
-        static let counted: [Route] = [.credentials, .artifacts, .healthz, .readyz, .other]
+        static let counted: [Route] = [
+            .credentials, .artifacts, .artifactDownload, .artifactUpload, .configuration, .healthz, .readyz, .other,
+        ]
     }
 
     private struct RequestKey: Hashable {

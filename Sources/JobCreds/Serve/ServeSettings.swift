@@ -25,6 +25,12 @@ public struct ServeSettings: Sendable {
     public var metricsListen: ListenAddress?
     /// Where the instance-metadata listener serves; nil (the default) serves none.
     public var imdsListen: ListenAddress?
+    /// The longest a presigned artifact URL lives (`--presign-ttl`).
+    public var presignLifetime: Duration
+    /// `--s3-endpoint-url`: where presigned URLs point instead of the region's S3.
+    public var s3EndpointURL: String?
+    /// `--expose-configuration`: serve the action's non-secret configuration at `/v1/configuration`.
+    public var exposeConfiguration: Bool
 
     /// The mode a created token file gets unless told otherwise.
     public static let defaultTokenFileMode: mode_t = 0o600
@@ -38,7 +44,9 @@ public struct ServeSettings: Sendable {
         upstream: UpstreamSettings, listen: ListenAddress, tokenFiles: [TokenFileSpec],
         tokenFileMode: mode_t = ServeSettings.defaultTokenFileMode, auditLog: String = ServeSettings.defaultAuditLog,
         credentialLifetime: Duration = ServeSettings.defaultCredentialLifetime, threads: Int = ServeSettings.coreCount,
-        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil, imdsListen: ListenAddress? = nil
+        gate: GateSettings = GateSettings(), metricsListen: ListenAddress? = nil, imdsListen: ListenAddress? = nil,
+        presignLifetime: Duration = RoutingSettings.defaultPresignLifetime, s3EndpointURL: String? = nil,
+        exposeConfiguration: Bool = false
     ) {
         self.upstream = upstream
         self.listen = listen
@@ -50,5 +58,8 @@ public struct ServeSettings: Sendable {
         self.gate = gate
         self.metricsListen = metricsListen
         self.imdsListen = imdsListen
+        self.presignLifetime = presignLifetime
+        self.s3EndpointURL = s3EndpointURL
+        self.exposeConfiguration = exposeConfiguration
     }
 }

@@ -48,7 +48,11 @@ public final class Sidecar: Sendable {
             })
         let (grants, created) = try Self.loadTokens(settings.tokenFiles, mode: settings.tokenFileMode)
         let cache = CredentialCache()
-        let layer = AuditedLayer(cache: cache, tokens: grants, audit: audit, metrics: metrics, clock: clock)
+        let s3 = try S3Endpoint.resolve(
+            flag: settings.s3EndpointURL, environment: environment, region: upstream.region)
+        let layer = AuditedLayer(
+            router: SidecarRouter(settings: RoutingSettings(presignLifetime: settings.presignLifetime, s3: s3)),
+            cache: cache, tokens: grants, audit: audit, metrics: metrics, clock: clock)
         audit.lifecycle(
             .start,
             [
@@ -60,6 +64,7 @@ public final class Sidecar: Sendable {
                 ("credential_lifetime", DurationText.format(settings.credentialLifetime)),
                 ("metrics_listen", settings.metricsListen?.description),
                 ("imds_listen", settings.imdsListen?.description),
+                ("expose_configuration", settings.exposeConfiguration ? "true" : nil),
             ])
         do {
             server = try Self.listen(
@@ -115,8 +120,17 @@ public final class Sidecar: Sendable {
                 ("address", bound.description), ("metrics_address", metricsBound?.description),
                 ("imds_address", imdsBound?.description),
             ])
+        let configuration =
+            settings.exposeConfiguration
+            ? ConfigurationLookup(
+                fetchJob: { (revealing) throws(CodePipelineError) in try await upstream.fetch(revealing: revealing) },
+                declare: { (id) throws(CodePipelineError) in try await upstream.client.actionTypeDeclaration(id) },
+                logger: logger) : nil
         let worker = Refresher(
-            fetch: { () throws(CodePipelineError) in try await upstream.fetch() }, cache: cache,
+            fetch: { () throws(CodePipelineError) in
+                if let configuration { return try await configuration.fetch() }
+                return Fetched(details: try await upstream.fetch())
+            }, cache: cache,
             policy: RefreshPolicy(assumedLifetime: settings.credentialLifetime), clock: clock,
             observer: { event in
                 metrics.refresh(event)
@@ -174,7 +188,7 @@ public final class Sidecar: Sendable {
             .init(
                 host: address.host, port: address.port, threads: threads, connectionLimit: gate.maxConnections,
                 perClientConnectionLimit: gate.maxConnectionsPerClient, idleTimeoutSeconds: gate.idleTimeoutSeconds,
-                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0),
+                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0, keepsEscapes: true),
             handler: handler)
     }
 

@@ -67,8 +67,9 @@ public struct Upstream: Sendable {
     }
 
     /// Fetches the job's details once.
-    public func fetch() async throws(CodePipelineError) -> JobDetails {
-        try await client.jobDetails(jobId, clientToken: clientToken)
+    /// - Parameter revealing: the configuration properties whose values to decode.
+    public func fetch(revealing: Set<String> = []) async throws(CodePipelineError) -> JobDetails {
+        try await client.jobDetails(jobId, clientToken: clientToken, revealing: revealing)
     }
 
     private static func readClientToken(_ path: String) throws(CodePipelineError) -> String {
