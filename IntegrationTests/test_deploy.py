@@ -156,7 +156,38 @@ def test_kubernetes_security_context_is_locked_down(manifest):
     assert sidecar["resources"]["limits"]["memory"]
 
 
-@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml", "pod-exec.yaml"])
+def test_the_least_privilege_pod_gives_each_step_one_scoped_token_and_no_credentials():
+    spec = pod_spec("pod-least-privilege.yaml")
+    sidecar, fetch = spec["initContainers"]
+    [build] = spec["containers"]
+    assert sidecar["name"] == "jobcreds" and sidecar["restartPolicy"] == "Always" and "restartPolicy" not in fetch
+    env = {item["name"]: item["value"] for item in sidecar["env"]}
+    assert "JOBCREDS_TOKEN_FILE" not in env and env["JOBCREDS_EXPOSE_CONFIGURATION"] == "true"
+    files = dict(item.rsplit(":", 1) for item in env["JOBCREDS_TOKEN_FILES"].split())
+    assert files == {"/run/jobcreds/steps/steps": "download,upload",
+                     "/run/jobcreds/settings/settings": "configuration"}
+    mounts = {m["name"]: m["mountPath"] for m in sidecar["volumeMounts"]}
+    assert {path.rsplit("/", 1)[0] for path in files} == set(mounts.values())
+    tokens = set(mounts)
+    for container, token, variable in [(build, "jobcreds-steps", "JOBCREDS_TOKEN_FILE"),
+                                       (fetch, "jobcreds-settings", None)]:
+        variables = {item["name"]: item["value"] for item in container.get("env", [])}
+        assert not [name for name in variables if name.startswith("AWS_")], container["name"]
+        held = [m for m in container["volumeMounts"] if m["name"] in tokens]
+        assert [(m["name"], m.get("readOnly")) for m in held] == [(token, True)], container["name"]
+        if variable:
+            assert variables[variable].startswith(held[0]["mountPath"] + "/")
+    assert "/v1/configuration" in " ".join(fetch["args"]) and "/v1/credentials" not in " ".join(fetch["args"])
+    assert pod_metadata("pod-least-privilege.yaml")["annotations"]["eks.amazonaws.com/skip-containers"] \
+        == "fetch-settings,build"
+    assert spec["automountServiceAccountToken"] is False
+    # The sidecar's own settings are pod.yaml's but for the tokens.
+    plain = pod_spec("pod.yaml")["initContainers"][0]
+    for key in ("image", "args", "startupProbe", "readinessProbe", "livenessProbe", "resources", "securityContext"):
+        assert sidecar[key] == plain[key], key
+
+
+@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml", "pod-exec.yaml", "pod-least-privilege.yaml"])
 @pytest.mark.parametrize("version", ["1.29.0", "1.33.0"])
 def test_kubernetes_manifests_validate_strictly_against_the_api_schema(manifest, version):
     """Every object against Kubernetes' own OpenAPI schema, unknown fields refused (native

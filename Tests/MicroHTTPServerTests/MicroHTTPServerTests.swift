@@ -46,6 +46,26 @@ import Testing
         } throws: { ($0 as? HTTPTransportError)?.code == .connectionRefused }
     }
 
+    /// By default the path and the query arguments arrive decoded; with `keepsEscapes` exactly as
+    /// sent, so a handler that matches names exactly cannot be reached through an encoding.
+    @Test(arguments: [false, true])
+    func thePathAndTheQueryArriveDecodedOrAsSent(_ keepsEscapes: Bool) async throws {
+        let echo = Echo()
+        let server = try MicroHTTPServer(
+            .init(host: "127.0.0.1", port: 0, keepsEscapes: keepsEscapes), handler: echo)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/v1/%53ource%2Fx?sha256=ab%63d&length=12&flag&=empty"
+        _ = try await client.send(HTTPRequest(method: "GET", url: url))
+        let request = try #require(echo.seen.withLock { $0.first })
+        #expect(request.path == (keepsEscapes ? "/v1/%53ource%2Fx" : "/v1/Source/x"))
+        #expect(
+            request.query == [
+                QueryItem(name: "sha256", value: keepsEscapes ? "ab%63d" : "abcd"),
+                QueryItem(name: "length", value: "12"), QueryItem(name: "flag", value: ""),
+                QueryItem(name: "", value: "empty"),
+            ])
+    }
+
     @Test func aBodyOverTheLimitIsAnsweredAtOnceAndNeverRead() async throws {
         let echo = Echo()
         let server = try MicroHTTPServer(.init(host: "127.0.0.1", port: 0, maxBodyBytes: 4), handler: echo)
