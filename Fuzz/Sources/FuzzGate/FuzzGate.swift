@@ -80,8 +80,11 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
         // granted that direction.
         precondition(response.status == 200 && request.header("Authorization") == "steps-token")
         precondition(
-            (path == "/v1/artifacts/in/download" && body.contains("/bucket/job/in/src.zip?"))
-                || (path == "/v1/artifacts/out/upload" && body.contains("/bucket/job/out/out.zip?")))
+            (path == "/v1/artifacts/in/download"
+                && body.contains("https://bucket.s3.us-east-1.amazonaws.com/job/in/src.zip?"))
+                || (path == "/v1/artifacts/out/upload"
+                    && body.contains("https://bucket.s3.us-east-1.amazonaws.com/job/out/out.zip?"))
+        )
     }
     if response.status >= 400 {
         precondition(body.hasPrefix("{\"code\":"), "not a JSON error: \(body)")
