@@ -316,6 +316,10 @@ def verify_presigned(handler, body):
     if not secrets.compare_digest(urllib.parse.parse_qs(urllib.parse.urlsplit(expected).query)["X-Amz-Signature"][0],
                                   signature):
         return False, "SignatureDoesNotMatch", key_id
+    # Stricter than S3: the URL itself must be the one botocore makes, byte for byte (parameter
+    # order and encoding included), so every presigned URL a test uses is checked against it.
+    if urllib.parse.urlsplit(expected).query != parts.query:
+        return False, "NotBotocoresURL", key_id
     checksum = handler.headers.get("x-amz-checksum-sha256")
     if checksum is not None and checksum != base64.b64encode(hashlib.sha256(body).digest()).decode():
         return False, "BadDigest", key_id
