@@ -1,0 +1,108 @@
+/*
+ * The ceiling of libmicrohttpd on this machine: the smallest server that answers what jobcreds
+ * answers. `make bench` runs it beside jobcreds and nginx. By default it starts the daemon with
+ * jobcreds's flags and options (an epoll thread pool of one thread per core, the same connection
+ * limits, memory limit and strict parsing) and answers on the handler's second call, as jobcreds
+ * does, so keep-alive holds; no gate, no router, no audit line.
+ *
+ *   mhd-minimal PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=BYTES]
+ *                              [increment=BYTES] [threads=N] [backlog=N]
+ *
+ * The optional words try what libmicrohttpd offers beyond jobcreds's settings.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *body;
+static size_t body_length;
+static int persistent;
+static struct MHD_Response *shared;
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size,
+                              void **req_cls) {
+    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    if (*req_cls == NULL) {  /* headers in: answering now would close the connection */
+        *req_cls = (void *)1;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (persistent) return MHD_queue_response(connection, 200, shared);
+    struct MHD_Response *response = MHD_create_response_from_buffer(body_length, body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(response, "Content-Type", "application/json");
+    MHD_add_response_header(response, "Cache-Control", "no-store");
+    enum MHD_Result queued = MHD_queue_response(connection, 200, response);
+    MHD_destroy_response(response);
+    return queued;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=N] "
+                        "[increment=N] [threads=N] [backlog=N]\n", argv[0]);
+        return 64;
+    }
+    FILE *file = fopen(argv[2], "rb");
+    if (file == NULL) return 66;
+    body = malloc(65536);
+    body_length = fread(body, 1, 65536, file);
+    fclose(file);
+
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    unsigned int threads = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+    size_t memory = 16 * 1024, increment = 0;
+    unsigned int backlog = 0;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "turbo") == 0) flags |= MHD_USE_TURBO;
+        else if (strcmp(argv[i], "per-connection") == 0) flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+        else if (strcmp(argv[i], "persistent") == 0) persistent = 1;
+        else if (strncmp(argv[i], "memory=", 7) == 0) memory = strtoul(argv[i] + 7, NULL, 10);
+        else if (strncmp(argv[i], "increment=", 10) == 0) increment = strtoul(argv[i] + 10, NULL, 10);
+        else if (strncmp(argv[i], "threads=", 8) == 0) threads = (unsigned int)strtoul(argv[i] + 8, NULL, 10);
+        else if (strncmp(argv[i], "backlog=", 8) == 0) backlog = (unsigned int)strtoul(argv[i] + 8, NULL, 10);
+        else { fprintf(stderr, "unknown option %s\n", argv[i]); return 64; }
+    }
+    if (persistent) {
+        shared = MHD_create_response_from_buffer(body_length, body, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(shared, "Content-Type", "application/json");
+        MHD_add_response_header(shared, "Cache-Control", "no-store");
+    }
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_OptionItem options[9];
+    size_t n = 0;
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &address};
+    if ((flags & MHD_USE_THREAD_PER_CONNECTION) == 0 && threads > 1)
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 1024, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)memory, NULL};
+    if (increment > 0) options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)increment, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    if (backlog > 0) options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, backlog, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    struct MHD_Daemon *daemon = MHD_start_daemon(flags, (uint16_t)atoi(argv[1]), NULL, NULL, answer, NULL,
+                                                 MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    if (daemon == NULL) {
+        perror("MHD_start_daemon");
+        return 1;
+    }
+    sigset_t wait;
+    sigemptyset(&wait);
+    sigaddset(&wait, SIGTERM);
+    sigaddset(&wait, SIGINT);
+    sigprocmask(SIG_BLOCK, &wait, NULL);
+    int received;
+    sigwait(&wait, &received);
+    MHD_stop_daemon(daemon);
+    return 0;
+}
