@@ -287,6 +287,7 @@ def test_every_request_is_audited_with_the_fields_and_no_secret(serve, fake):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", served["time"])
     for key in ("request_id", "client_addr", "client_port", "method", "path", "reason", "job_id", "expiration"):
         assert key in served, key
+    assert served["client_addr"] == "127.0.0.1" and re.fullmatch(r"[0-9a-f]{8}-\d{6,}", served["request_id"])
     assert all(line["decision"] == "deny" for line in requests[-4:])
     upstream = [line for line in lines if line["event"] == "upstream"]
     assert upstream and upstream[0]["operation"] == "GetJobDetails" and upstream[0]["aws_request_id"].startswith("req-")
@@ -295,6 +296,20 @@ def test_every_request_is_audited_with_the_fields_and_no_secret(serve, fake):
     for secret in (expected["secretAccessKey"], expected["sessionToken"], sidecar.token) + SECRET_MARKERS:
         assert secret not in text
     assert len(text.splitlines()) == len(lines)
+
+
+@pytest.mark.parametrize("source", ["127.3.20.255", "127.100.0.9"])
+def test_the_client_address_is_audited_as_the_kernel_reports_it(serve, source):
+    sidecar = serve()
+    with socket.socket() as client:
+        client.bind((source, 0))
+        client.connect(("127.0.0.1", sidecar.port))
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % sidecar.port)
+        while client.recv(4096):
+            pass
+        port = client.getsockname()[1]
+    line = [line for line in sidecar.audit() if line.get("path") == "/healthz"][-1]
+    assert (line["client_addr"], line["client_port"]) == (source, port)
 
 
 def test_sigterm_stops_gracefully_with_a_final_line(serve):

@@ -59,6 +59,7 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection, ExpressibleByArrayL
     /// ASCII case-insensitive equality of two field names, without allocating.
     public static func sameName(_ left: String, _ right: String) -> Bool {
         guard left.utf8.count == right.utf8.count else { return false }
+        if left == right { return true }  // the usual spelling: one comparison of the bytes
         for (a, b) in zip(left.utf8, right.utf8) where a != b {
             guard a ^ 0x20 == b, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20) else { return false }
         }

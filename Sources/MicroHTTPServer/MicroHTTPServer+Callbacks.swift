@@ -63,7 +63,9 @@ private func queue(_ response: ServerResponse, on connection: OpaquePointer) -> 
     guard let created else { return MHD_Result.NO }
     defer { MHD_destroy_response(created) }
     for (name, value) in response.headers {
-        guard MHD_add_response_header(created, name, value) == MHD_Result.YES else { return MHD_Result.NO }
+        // withCString: a small string is copied to the stack, not to a new array.
+        let added = name.withCString { name in value.withCString { MHD_add_response_header(created, name, $0) } }
+        guard added == MHD_Result.YES else { return MHD_Result.NO }
     }
     return MHD_queue_response(connection, UInt32(response.status), created)
 }
@@ -76,12 +78,25 @@ private func values(of connection: OpaquePointer, kind: MHD_ValueKind) -> [HTTPH
             connection, kind,
             { context, _, key, value in
                 guard let context, let key else { return MHD_Result.YES }
-                ValueCollector.from(opaque: context).values.append(
-                    (String(cString: key), value.map { String(cString: $0) } ?? ""))
+                ValueCollector.from(opaque: context).values.append((text(key), value.map(text) ?? ""))
                 return MHD_Result.YES
             }, collector.opaque)
     }
     return collector.values
+}
+
+/// A C string from MHD as a `String`: ASCII (what headers almost always are) copied without
+/// the decoder's validation; anything else decoded, invalid UTF-8 repaired.
+private func text(_ pointer: UnsafePointer<CChar>) -> String {
+    let count = strlen(pointer)
+    return pointer.withMemoryRebound(to: UInt8.self, capacity: count) { start in
+        let bytes = UnsafeBufferPointer(start: start, count: count)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: count) { out in
+            _ = out.initialize(from: bytes)
+            return count
+        }
+    }
 }
 
 /// The client's address and port.
@@ -92,7 +107,12 @@ private func clientAddress(of connection: OpaquePointer) -> (String, Int) {
 
 /// Gathers a request's headers or arguments from `MHD_get_connection_values`' callback.
 private final class ValueCollector {
-    var values: [HTTPHeaders.Field] = []
+    var values: [HTTPHeaders.Field]
+
+    init() {
+        values = []
+        values.reserveCapacity(12)  // a request's headers, without growing
+    }
 
     /// The pointer MHD hands back to the callback; unretained: the caller keeps `self` alive.
     var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }

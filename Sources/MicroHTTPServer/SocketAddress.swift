@@ -40,15 +40,27 @@ struct SocketAddress: CustomStringConvertible {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// `a.b.c.d` for an IPv4 address in host order (what `inet_ntop` writes, without its buffer).
+    static func dottedQuad(_ address: UInt32) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(15)
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            if shift != 24 { bytes.append(UInt8(ascii: ".")) }
+            let octet = UInt8(truncatingIfNeeded: address >> shift)
+            if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
+            if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
+            bytes.append(UInt8(ascii: "0") + octet % 10)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// `(address, port)` of a socket address MHD reports.
     static func describe(_ address: UnsafePointer<sockaddr>) -> (String, Int) {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.pointee.sa_family) {
         case AF_INET:
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                var ip = v4.pointee.sin_addr
-                inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-                return (string(text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                (dottedQuad(UInt32(bigEndian: v4.pointee.sin_addr.s_addr)), Int(UInt16(bigEndian: v4.pointee.sin_port)))
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in

@@ -38,6 +38,23 @@ import Testing
         #expect(!text.contains(Samples.canary))
     }
 
+    /// Every served path is its own route; a variable part is counted under its template; a
+    /// template sent literally, and anything else, is `other`.
+    @Test func pathsMapToRoutes() {
+        let cases: [(String, SidecarMetrics.Route)] = [
+            ("/v1/credentials", .credentials), ("/v1/artifacts", .artifacts), ("/healthz", .healthz),
+            ("/readyz", .readyz), ("/v1/configuration", .configuration),
+            ("/latest/api/token", .metadataToken), ("/latest/meta-data/iam/security-credentials/", .metadataRoles),
+            ("/latest/meta-data/iam/security-credentials/any-role", .metadataRole),
+            ("/latest/meta-data/iam/security-credentials/{role}", .other),
+            ("/latest/meta-data/placement/region", .metadataRegion),
+            ("/v1/artifacts/In/download", .artifactDownload), ("/v1/artifacts/Out/upload", .artifactUpload),
+            ("/v1/artifacts/{name}/download", .other), ("/v1/credentials/", .other), ("/V1/credentials", .other),
+            ("", .other),
+        ]
+        for (path, route) in cases { #expect(SidecarMetrics.Route(path: path) == route, "\(path)") }
+    }
+
     /// A denial code, an operation and an outcome are enums, so no free string can reach a label;
     /// a path is counted under its route. Every label value of a busy exposition is from the
     /// closed sets.

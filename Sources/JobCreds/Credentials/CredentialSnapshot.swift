@@ -9,7 +9,9 @@ import CryptoPrimitives
 #endif
 
 /// One fetched job, with its answers rendered once, so a request costs a lookup and a copy.
-public struct CredentialSnapshot: Sendable {
+/// A class: every request takes it out of the cache, and a reference is one retain where a
+/// struct of this many fields is a retain per field.
+public final class CredentialSnapshot: Sendable {
     /// The allowlisted job details.
     public let details: JobDetails
     /// When CodePipeline answered.

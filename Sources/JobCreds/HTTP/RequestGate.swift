@@ -55,21 +55,35 @@ public final class RequestGate: Sendable {
     }
 
     /// The refusal for `request`, or nil to let it through to the router.
+    /// The fields only a proxy or a browser sends, in the order a refusal names them.
+    private static let refusedFields = ["X-Forwarded-For", "Forwarded", "Origin"]
+
     public func check(_ request: ServerRequest) -> Denial? {
-        let hosts = request.headerValues("Host")
-        guard hosts.count == 1, allowedHosts.contains(hosts[0]) || allowedHosts.contains(hosts[0].lowercased())
-        else {
+        // One pass over the headers: the Host fields, the first proxy or browser field, the size.
+        var host: String?
+        var hosts = 0
+        var refused: UInt8 = 0  // bit i: a field named refusedFields[i] is present
+        var headerBytes = request.method.utf8.count + request.path.utf8.count + request.version.utf8.count + 4
+        for (name, value) in request.headers {
+            headerBytes += name.utf8.count + value.utf8.count + 4
+            if HTTPHeaders.sameName(name, "Host") {
+                hosts += 1
+                host = value
+            } else if let index = Self.refusedFields.firstIndex(where: { HTTPHeaders.sameName(name, $0) }) {
+                refused |= 1 << index
+            }
+        }
+        guard hosts == 1, let host, allowedHosts.contains(host) || allowedHosts.contains(host.lowercased()) else {
             return Denial(
                 status: 403, code: .hostNotAllowed,
                 message: "the Host header must name the address this sidecar listens on")
         }
-        for name in ["X-Forwarded-For", "Forwarded", "Origin"] where request.header(name) != nil {
+        if refused != 0 {
+            let forwarded = Self.refusedFields[refused.trailingZeroBitCount]
             return Denial(
                 status: 403, code: .forwardedRequestRefused,
-                message: "requests through a proxy or from a browser (\(name)) are refused")
+                message: "requests through a proxy or from a browser (\(forwarded)) are refused")
         }
-        var headerBytes = request.method.utf8.count + request.path.utf8.count + request.version.utf8.count + 4
-        for (name, value) in request.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
         guard headerBytes <= settings.maxHeaderBytes else {
             return Denial(
                 status: 431, code: .headersTooLarge,

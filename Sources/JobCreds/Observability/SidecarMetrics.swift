@@ -38,15 +38,28 @@ public final class SidecarMetrics: Sendable {
 
         /// The route of `path`: anything but the served paths is `other`.
         public init(path: String) {
-            if let route = Route(rawValue: path) {
-                self = route.rawValue.contains("{") ? .other : route
-            } else if path.hasPrefix(Route.metadataRoles.rawValue) {
-                self = .metadataRole
-            } else if let (_, direction) = ArtifactURL.target(of: path) {
-                self = direction == .download ? .artifactDownload : .artifactUpload
-            } else {
-                self = .other
+            // The paths served most, first (a request pays for this).
+            switch path {
+            case "/v1/credentials": self = .credentials
+            case "/v1/artifacts": self = .artifacts
+            case "/healthz": self = .healthz
+            case "/readyz": self = .readyz
+            case "/v1/configuration": self = .configuration
+            case Route.metadataToken.rawValue: self = .metadataToken
+            case Route.metadataRoles.rawValue: self = .metadataRoles
+            case Route.metadataRegion.rawValue: self = .metadataRegion
+            default: self = Self.templated(path)
             }
+        }
+
+        /// A path with a variable part: a role's credentials, an artifact's URL; else `other`.
+        private static func templated(_ path: String) -> Route {
+            if path.hasPrefix(Route.metadataRoles.rawValue) && path != Route.metadataRole.rawValue {
+                return .metadataRole
+            } else if let (_, direction) = ArtifactURL.target(of: path), !path.contains("{") {
+                return direction == .download ? .artifactDownload : .artifactUpload
+            }
+            return .other
         }
 
         /// The routes whose series exist from the start (the instance-metadata ones appear once used).

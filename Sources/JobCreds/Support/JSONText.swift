@@ -15,9 +15,11 @@ public enum JSONText {
 
     /// Appends `value` as a quoted JSON string to `out`.
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
-        var value = value  // withUTF8 needs contiguous storage; native strings already have it
         out.append(UInt8(ascii: "\""))
-        value.withUTF8 { appendEscaped($0, to: &out) }
+        if value.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+            var copy = value  // a bridged or lazily built string: made contiguous first
+            copy.withUTF8 { appendEscaped($0, to: &out) }
+        }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -127,7 +129,15 @@ public enum JSONText {
 
         private mutating func key(_ key: String) {
             if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-            JSONText.appendQuoted(key, to: &bytes)  // keys are the sidecar's own names: the clean fast path
+            // Keys are mostly the sidecar's own names, printable ASCII: copied whole, checked bytewise.
+            let copied = key.utf8.withContiguousStorageIfAvailable { raw -> Bool in
+                for byte in raw where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: raw)
+                bytes.append(UInt8(ascii: "\""))
+                return true
+            }
+            if copied != true { JSONText.appendQuoted(key, to: &bytes) }
             bytes.append(UInt8(ascii: ":"))
         }
     }
