@@ -89,7 +89,7 @@ public struct AuditLog: Sendable {
     /// A lifecycle line: `event`, then `fields` (nil values left out).
     public func lifecycle(_ event: AuditEvent, _ fields: [(String, String?)] = []) {
         write(event) { line in
-            for (key, value) in fields { line.string(key, value) }
+            for (key, value) in fields { line.string(named: key, value) }
         }
     }
 

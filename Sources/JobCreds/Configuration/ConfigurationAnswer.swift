@@ -32,7 +32,7 @@ public enum ConfigurationAnswer: Sendable, Equatable {
     var body: [UInt8]? {
         guard case .available(let id, let shown, let withheld) = self else { return nil }
         var configuration = JSONText.ObjectWriter()
-        for name in shown.keys.sorted() { configuration.string(name, shown[name] ?? "") }
+        for name in shown.keys.sorted() { configuration.string(named: name, shown[name] ?? "") }
         return Array(
             JSONText.object([
                 (

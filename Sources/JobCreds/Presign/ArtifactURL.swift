@@ -96,7 +96,7 @@ public struct ArtifactURL: Sendable {
     /// `{"method","url","headers":{…},"expiration"}`.
     public var body: [UInt8] {
         var headerFields = JSONText.ObjectWriter()
-        for (name, value) in headers { headerFields.string(name, value) }
+        for (name, value) in headers { headerFields.string(named: name, value) }
         return Array(
             JSONText.object([
                 ("method", JSONText.quote(direction.method)), ("url", JSONText.quote(url)),

@@ -72,7 +72,7 @@ public enum JSONText {
     /// An object from ordered `(key, value)` pairs whose values are already JSON; nil values are left out.
     public static func object(_ fields: [(String, String?)]) -> String {
         var writer = ObjectWriter()
-        for (key, value) in fields { writer.raw(key, value) }
+        for (key, value) in fields { writer.raw(named: key, value) }
         return String(decoding: writer.finish(), as: UTF8.self)
     }
 
@@ -92,29 +92,46 @@ public enum JSONText {
             bytes.append(UInt8(ascii: "{"))
         }
 
+        // Keys are the sidecar's own names, written in the code (`StaticString`: copied whole,
+        // never escaped), or names from elsewhere (`named:`, escaped like any value).
+
         /// `"key":"value"`, escaped; nothing when `value` is nil.
-        public mutating func string(_ key: String, _ value: String?) {
+        public mutating func string(_ key: StaticString, _ value: String?) {
             guard let value else { return }
             self.key(key)
             JSONText.appendQuoted(value, to: &bytes)
         }
 
+        /// `"key":"value"` for a key not written in the code, both escaped.
+        public mutating func string(named key: String, _ value: String?) {
+            guard let value else { return }
+            self.key(named: key)
+            JSONText.appendQuoted(value, to: &bytes)
+        }
+
         /// `"key":value` for a value that is already JSON; nothing when `value` is nil.
-        public mutating func raw(_ key: String, _ value: String?) {
+        public mutating func raw(_ key: StaticString, _ value: String?) {
             guard let value else { return }
             self.key(key)
             bytes.append(contentsOf: value.utf8)
         }
 
+        /// `raw` for a key not written in the code, escaped.
+        public mutating func raw(named key: String, _ value: String?) {
+            guard let value else { return }
+            self.key(named: key)
+            bytes.append(contentsOf: value.utf8)
+        }
+
         /// `"key":123`.
-        public mutating func integer(_ key: String, _ value: Int) {
+        public mutating func integer(_ key: StaticString, _ value: Int) {
             self.key(key)
             bytes.append(contentsOf: String(value).utf8)
         }
 
         /// `"key":"…"` with the value written by `body` straight into the buffer (between the
         /// quotes; it must write nothing that needs escaping).
-        public mutating func unescaped(_ key: String, _ body: (inout [UInt8]) -> Void) {
+        public mutating func unescaped(_ key: StaticString, _ body: (inout [UInt8]) -> Void) {
             self.key(key)
             bytes.append(UInt8(ascii: "\""))
             body(&bytes)
@@ -127,17 +144,20 @@ public enum JSONText {
             return bytes
         }
 
-        private mutating func key(_ key: String) {
+        private mutating func key(_ key: StaticString) {
             if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-            // Keys are mostly the sidecar's own names, printable ASCII: copied whole, checked bytewise.
-            let copied = key.utf8.withContiguousStorageIfAvailable { raw -> Bool in
-                for byte in raw where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
-                bytes.append(UInt8(ascii: "\""))
-                bytes.append(contentsOf: raw)
-                bytes.append(UInt8(ascii: "\""))
-                return true
+            bytes.append(UInt8(ascii: "\""))
+            key.withUTF8Buffer { name in
+                assert(name.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }, "a key to escape")
+                bytes.append(contentsOf: name)
             }
-            if copied != true { JSONText.appendQuoted(key, to: &bytes) }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        private mutating func key(named key: String) {
+            if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
         }
     }
