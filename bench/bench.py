@@ -74,6 +74,14 @@ def main():
         stoppable.append(c_server)
         nginx = Nginx(body, nginx_port, state)
         stoppable.append(nginx)
+        # The attribution run: the C server plus one audit-sized write(2) per request, as jobcreds does.
+        (state / "c-audit").mkdir()
+        c_audit_port = sidecar.port + 3 if sidecar.port < 65000 else sidecar.port - 3
+        c_audit = CServer(c_binary, body, c_audit_port, state / "c-audit",
+                          options=["audit=%s" % (state / "c-audit" / "audit.log")])
+        stoppable.append(c_audit)
+        attribution_level = 64 if 64 in levels else levels[-1]
+        attribution = []  # per round: (jobcreds, C, C + audit write) requests/s
         calls_before = len(fake.calls())
         audit_before = sidecar.lines('"path":"/v1/credentials","status":200')
 
@@ -100,6 +108,8 @@ def main():
                 c = wrk(nginx_port, level, args.seconds, sidecar.token)
                 served += a["requests"]
                 results[(level, round_)] = (a, b, c)
+                if level == attribution_level:
+                    attribution.append((a["rps"], b["rps"], wrk(c_audit_port, level, args.seconds, sidecar.token)["rps"]))
             round_peaks.append(max(peak[mark:] or [0]))
         duration = time.time() - wall
         stop.set()
@@ -111,6 +121,7 @@ def main():
         after_own = own_kib(sidecar.process.pid)
         nginx.stop()
         c_server.stop()
+        c_audit.stop()
 
         print("== instructions per request (callgrind, %d requests each)" % args.instruction_requests, flush=True)
         jobcreds_ir = jobcreds_instructions(jobcreds, fake, state, args.instruction_requests)
@@ -120,7 +131,7 @@ def main():
 
         report(args, levels, results, jobcreds, idle_rss, idle_own, idle_files, peak, round_peaks, after_own, idle,
                jobcreds_ir, c_ir, overhead, sidecar.startup_ms, upstream_ms, calls, duration, refreshes, audited,
-               served)
+               served, attribution_level, attribution)
     finally:
         for process in reversed(stoppable):
             try:
@@ -131,7 +142,8 @@ def main():
 
 
 def report(args, levels, results, jobcreds, idle_rss, idle_own, idle_files, peak, round_peaks, after_own, idle,
-           jobcreds_ir, c_ir, overhead, startup_ms, upstream_ms, calls, duration, refreshes, audited, served):
+           jobcreds_ir, c_ir, overhead, startup_ms, upstream_ms, calls, duration, refreshes, audited, served,
+           attribution_level, attribution):
     print("\njobcreds serve (audit log on) vs C libmicrohttpd (jobcreds's daemon settings, no gate, router or audit) "
           "vs nginx (return 200, access log off, 2 workers), same body; wrk %ds per run, A B C alternating, "
           "%d rounds, %d cores" % (args.seconds, args.rounds, os.cpu_count()))
@@ -151,6 +163,11 @@ def report(args, levels, results, jobcreds, idle_rss, idle_own, idle_files, peak
         medians[level] = [statistics.median(r[i] for r in ratios) for i in range(3)]
     print("\nmedian ratios: " + "; ".join("%d conns jobcreds/C %.2f, C/nginx %.2f, jobcreds/nginx %.2f" % (
         level, *medians[level]) for level in levels))
+    jc, c, c_audit = (statistics.median(r[i] for r in attribution) for i in range(3))
+    print("the gap at %d conns, by part (medians): C MHD %.0f/s; C MHD + one audit-sized write(2) per request %.0f/s "
+          "(%.2f); jobcreds %.0f/s (%.2f): the audit write is %.0f%% of the gap between C and jobcreds, the rest is "
+          "jobcreds's own code" % (attribution_level, c, c_audit, c_audit / c, jc, jc / c,
+                                   100 * (c - c_audit) / (c - jc) if c > jc else 0))
     for index, name in ((0, "jobcreds"), (1, "C MHD")):
         p99 = {level: statistics.median(results[(level, r)][index]["p99"] for r in range(args.rounds))
                for level in levels}

@@ -6,23 +6,43 @@
  * does, so keep-alive holds; no gate, no router, no audit line.
  *
  *   mhd-minimal PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=BYTES]
- *                              [increment=BYTES] [threads=N] [backlog=N]
+ *                              [increment=BYTES] [threads=N] [backlog=N] [audit=PATH]
  *
- * The optional words try what libmicrohttpd offers beyond jobcreds's settings.
+ * The optional words try what libmicrohttpd offers beyond jobcreds's settings; `audit=PATH`
+ * appends a line the size of jobcreds's audit line to PATH per request, one write(2) each, as
+ * jobcreds does, so the bench can tell the cost of the audit write from the rest of jobcreds.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *body;
 static size_t body_length;
 static int persistent;
 static struct MHD_Response *shared;
+static int audit = -1;
+
+/* One line per request, about as long as jobcreds's (a timestamp, ids, a client address). */
+static void write_audit_line(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char line[512];
+    int length = snprintf(line, sizeof line,
+                          "{\"time\":\"%lld.%09ld\",\"event\":\"request\",\"request_id\":\"c-minimal\","
+                          "\"client\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/v1/credentials\",\"status\":200,"
+                          "\"decision\":\"served\",\"access_key_id\":\"ASIAEXAMPLEEXAMPLE00\",\"expiration\":"
+                          "\"2026-11-29T19:00:00Z\",\"token\":\"default\",\"job_id\":\"f4f4ff82-2d11-4b3c-9e2d-0123456789ab\","
+                          "\"user_agent\":\"wrk\"}\n",
+                          (long long)now.tv_sec, now.tv_nsec);
+    if (length > 0 && write(audit, line, (size_t)length) < 0) abort();
+}
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size,
@@ -36,6 +56,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, cons
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (audit >= 0) write_audit_line();
     if (persistent) return MHD_queue_response(connection, 200, shared);
     struct MHD_Response *response = MHD_create_response_from_buffer(body_length, body, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(response, "Content-Type", "application/json");
@@ -48,7 +69,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, cons
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=N] "
-                        "[increment=N] [threads=N] [backlog=N]\n", argv[0]);
+                        "[increment=N] [threads=N] [backlog=N] [audit=PATH]\n", argv[0]);
         return 64;
     }
     FILE *file = fopen(argv[2], "rb");
@@ -69,6 +90,10 @@ int main(int argc, char **argv) {
         else if (strncmp(argv[i], "increment=", 10) == 0) increment = strtoul(argv[i] + 10, NULL, 10);
         else if (strncmp(argv[i], "threads=", 8) == 0) threads = (unsigned int)strtoul(argv[i] + 8, NULL, 10);
         else if (strncmp(argv[i], "backlog=", 8) == 0) backlog = (unsigned int)strtoul(argv[i] + 8, NULL, 10);
+        else if (strncmp(argv[i], "audit=", 6) == 0) {
+            audit = open(argv[i] + 6, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+            if (audit < 0) return 73;
+        }
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 64; }
     }
     if (persistent) {
