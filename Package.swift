@@ -42,7 +42,7 @@ let package = Package(
             name: "JobCredsCore",
             targets: [
                 "JobCreds", "CodePipeline", "MicroHTTPServer", "AWSSigning", "AWSIdentity", "CryptoPrimitives",
-                "HTTPCore",
+                "HTTPCore", "HTTPTransport",
             ]),
     ],
     dependencies: [

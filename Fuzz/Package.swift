@@ -5,11 +5,20 @@ import PackageDescription
 /// they have no `main` of their own: libFuzzer provides it.
 let package = Package(
     name: "jobcreds-fuzz",
-    dependencies: [.package(name: "jobcreds", path: "..")],
+    dependencies: [
+        .package(name: "jobcreds", path: ".."), .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    ],
     targets: [
         .target(name: "FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "FuzzDecoder", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "FuzzUpstream",
+            dependencies: [
+                "FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "FuzzGate", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],

@@ -82,7 +82,8 @@ ACTION_TYPES = [
 ]
 
 
-def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="ASIAFAKEARTIFACT0001"):
+def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="ASIAFAKEARTIFACT0001",
+                 input_name="SourceOutput"):
     """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field.
     Of its configuration, ProjectName is declared not secret (no canary), ApiKey secret and
     Password not declared (canaries both)."""
@@ -113,7 +114,7 @@ def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="A
         },
         "inputArtifacts": [
             {
-                "name": "SourceOutput",
+                "name": input_name,
                 "revision": "0123456789abcdef0123456789abcdef01234567",
                 "location": {
                     "type": "S3",
@@ -205,7 +206,8 @@ class State:
         """A fresh job document for `job_id`; its artifact key becomes a known key (caller holds the lock)."""
         self.minted += 1
         key_id = "ASIAFAKEARTIFACT%04d" % (self.minted if options.get("rotate") else 1)
-        document = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"), key_id)
+        document = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"), key_id,
+                                options.get("input_name", "SourceOutput"))
         credentials = document["jobDetails"]["data"]["artifactCredentials"]
         self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"]}
         self.jobs[job_id] = {"options": options, "document": document}
@@ -649,6 +651,22 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, document)
         elif kind == "big":
             self.reply(200, b'{"jobDetails": {"id": "' + b"x" * (10 * 1024 * 1024) + b'"}}')
+        elif kind == "expiration":
+            # `value` is the JSON text of expirationTime as sent (1e22, -1e22, "1970-01-01T00:00:00Z", ...).
+            document = job_document(request["jobId"])
+            document["jobDetails"]["data"]["artifactCredentials"]["expirationTime"] = "@EXPIRATION@"
+            self.reply(200, json.dumps(document).replace('"@EXPIRATION@"', fault["value"]).encode())
+        elif kind == "signature_date":
+            # A signature refused for skew, with the answer's Date (and request id) as scripted.
+            data = json.dumps({"__type": "com.amazonaws.codepipeline#InvalidSignatureException",
+                               "message": "Signature expired"}).encode()
+            self.send_response_only(403)
+            for name, value in (("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data))),
+                                ("Date", fault["date"]),
+                                ("x-amzn-RequestId", fault.get("request_id", "req-" + secrets.token_hex(6)))):
+                self.send_header(name, value)  # as given: control characters included
+            self.end_headers()
+            self.wfile.write(data)
         elif kind == "hang":
             time.sleep(fault.get("seconds", 30))
             return False

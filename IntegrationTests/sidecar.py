@@ -25,6 +25,7 @@ class Sidecar:
         self.token_path = token_file or (tmp_path / "token")
         environment = serve_environment(fake, tmp_path)
         environment.update(env or {})
+        self.environment = environment
         argv = [binary, "serve", "--listen", "127.0.0.1:0", "--token-file", str(self.token_path),
                 "--audit-log", str(self.audit_path), *args]
         self.process = subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -267,3 +267,18 @@ def test_https_proxy_from_the_environment_is_used(check, fake, worker_env):
     assert fake.calls() == []
     bypassed = check("--job-id", JOB_ID, env=dict(proxied, NO_PROXY="127.0.0.1"))
     assert bypassed.code == 0, bypassed
+
+
+# -- upstream text reaches no terminal raw (issue 14, finding 7) ------------------------------
+
+def test_control_characters_in_artifact_names_are_escaped(check, fake, worker_env):
+    forged = "Src\x1b[2J\x07\rverdict:      OK: forged\nverdict:      OK: forged\u202e"
+    fake.configure(jobs={JOB_ID: {"input_name": forged}})
+    run = check("--job-id", JOB_ID, env=worker_env)
+    assert run.code == 0, run
+    # Before: ESC, BEL, CR and the newline were printed raw, and a second verdict line with them.
+    verdicts = [line for line in run.out.splitlines() if line.startswith("verdict:")]
+    assert len(verdicts) == 1 and verdicts[0].endswith(" OK: jobcreds can serve this job"), run
+    assert not any(ord(c) < 0x20 and c != "\n" for c in run.all), repr(run.all)
+    assert "\u202e" not in run.all
+    assert "Src\\u{1B}[2J\\u{7}\\u{D}verdict:      OK: forged\\u{A}verdict:      OK: forged\\u{202E}" in run.out, run

@@ -208,7 +208,7 @@ def test_the_exec_pod_is_the_pod_plus_the_binary_for_jobcreds_exec():
     copy, sidecar = exec_pod["initContainers"]
     assert sidecar == pod["initContainers"][0]
     # The binary comes from the sidecar's own image, copied by a locked-down init container.
-    assert copy["image"] == sidecar["image"] and copy["command"] == ["cp", "/usr/local/bin/jobcreds",
+    assert copy["image"] == sidecar["image"] and copy["command"] == ["cp", "/usr/local/lib/jobcreds/jobcreds",
                                                                      "/jobcreds/bin/jobcreds"]
     assert "restartPolicy" not in copy  # runs to completion before the sidecar starts
     assert copy["securityContext"] == sidecar["securityContext"]
@@ -272,7 +272,7 @@ def test_the_ecs_exec_task_is_the_task_plus_the_binary_for_jobcreds_exec():
     copier, sidecar, build = containers["jobcreds-bin"], containers["jobcreds"], containers["build"]
     assert sidecar == original["jobcreds"]
     assert copier["image"] == sidecar["image"] and copier["essential"] is False
-    assert copier["entryPoint"] + copier["command"] == ["cp", "/usr/local/bin/jobcreds", "/jobcreds/bin/jobcreds"]
+    assert copier["entryPoint"] + copier["command"] == ["cp", "/usr/local/lib/jobcreds/jobcreds", "/jobcreds/bin/jobcreds"]
     assert copier["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
     assert build["dependsOn"] == [{"containerName": "jobcreds-bin", "condition": "SUCCESS"},
                                   {"containerName": "jobcreds", "condition": "HEALTHY"}]

@@ -114,3 +114,80 @@ def test_connection_refused_then_upstream_comes_back(jobcreds_bin, tmp_path):
         sidecar.stop()
         if upstream.process.poll() is None:
             upstream.stop()
+
+
+# -- A hostile upstream: numbers out of range (issue 14, findings 1 and 2) --------------------
+
+OUT_OF_RANGE_EXPIRATIONS = ["1e22", "-1e22", "1e300", "-1", '"99999-01-01T00:00:00Z"', '"not a time"']
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE_EXPIRATIONS)
+def test_an_out_of_range_expiration_at_start_up_is_a_failed_refresh(serve, fake, value):
+    # Before: 1e22 trapped converting to Int when the credentials were rendered (SIGILL).
+    fake.configure(faults=[{"kind": "expiration", "value": value, "count": 1}])
+    sidecar = serve()  # the second fetch succeeds: ready
+    assert sidecar.process.poll() is None
+    failed = [line for line in sidecar.audit() if line["event"] == "refresh_failed"]
+    assert len(failed) == 1 and failed[0]["reason"] == "malformedResponse", failed
+    assert "expirationTime" in failed[0]["message"], failed[0]
+    assert sidecar.get("/v1/credentials")[0] == 200
+
+
+@pytest.mark.parametrize("value", ["1e22", "-1e22", "1e300"])
+def test_an_out_of_range_expiration_on_refresh_keeps_the_valid_credentials(serve, fake, value):
+    sidecar = serve("--credential-lifetime", "40s")
+    first = json.loads(sidecar.get("/v1/credentials")[2])
+    fake.configure(faults=[{"kind": "expiration", "value": value, "count": 100_000}])
+    sidecar.wait_until(lambda: any(line["event"] == "refresh_failed" for line in sidecar.audit()), timeout=60,
+                       what="a failed refresh")
+    status, _, body = sidecar.get("/v1/credentials")
+    assert sidecar.process.poll() is None
+    assert status == 200 and json.loads(body)["AccessKeyId"] == first["AccessKeyId"]
+
+
+@pytest.mark.parametrize("date", [
+    "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",   # the year
+    "Sun, 9223372036854775807 Nov 1994 08:49:37 GMT",  # the day
+    "Sun, 06 Nov 1994 9223372036854775807:49:37 GMT",  # the hour
+    "Sun, 06 Nov 1994 08:49:-9223372036854775807 GMT",
+    "Sun, 06 Nov 0000 08:49:37 GMT",
+])
+def test_a_skew_refusal_with_an_enormous_date_is_not_a_correction(serve, fake, date):
+    # Before: the clock-skew correction overflowed computing the date (SIGILL).
+    fake.configure(faults=[{"kind": "signature_date", "date": date, "count": 1}])
+    sidecar = serve()
+    assert sidecar.process.poll() is None
+    outcomes = [line["outcome"] for line in sidecar.audit() if line["event"] == "upstream"]
+    assert outcomes[:2] == ["accessDenied", "success"], outcomes
+    assert sidecar.get("/v1/credentials")[0] == 200
+
+
+def test_credentials_already_expired_are_a_failure_with_backoff_not_a_refresh_storm(serve, fake):
+    sidecar = serve("--credential-lifetime", "30s")  # the first refresh 12-18 s in, servable until 27 s
+    first = json.loads(sidecar.get("/v1/credentials")[2])
+    fake.configure(faults=[{"kind": "expiration", "value": "1000", "count": 100_000}])  # 1970, in seconds
+    sidecar.wait_until(lambda: any(line["event"] == "refresh_failed" for line in sidecar.audit()), timeout=30,
+                       what="the first unusable answer")
+    calls_before = len(fake.calls())
+    time.sleep(8)
+    calls = len(fake.calls()) - calls_before
+    # Before: stored, then asked again about once a second, forever (8 here). With the failure
+    # backoff (steps of 1, 2, 4, 8 s, each at least half its step): at most 4 more in 8 s.
+    assert calls <= 4, calls
+    failed = [line for line in sidecar.audit() if line["event"] == "refresh_failed"]
+    assert all(line["reason"] == "malformedResponse" for line in failed), failed
+    # The valid credentials were kept, never replaced by expired ones.
+    status, _, body = sidecar.get("/v1/credentials")
+    assert status == 200 and json.loads(body)["AccessKeyId"] == first["AccessKeyId"], (status, body)
+
+
+def test_an_upstream_request_id_reaches_the_text_log_escaped(serve, fake):
+    # Before: the x-amzn-RequestId (ESC, a bare CR) was copied into the text log raw.
+    skewed = datetime.fromtimestamp(time.time() + 3600, timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    fake.configure(faults=[{"kind": "signature_date", "date": skewed, "request_id": "req\x1b[31m\rFORGED", "count": 1}])
+    sidecar = serve("--log-format", "text")
+    sidecar.stop()
+    assert "\x1b" not in sidecar.stderr and "FORGED" in sidecar.stderr, sidecar.stderr
+    assert "req\\u{1B}[31m\\u{D}FORGED" in sidecar.stderr, sidecar.stderr
+    audited = [line["aws_request_id"] for line in sidecar.audit() if line["event"] == "upstream"]
+    assert audited[0] == "req\x1b[31m\rFORGED"  # the audit log is JSON: escaped by the encoding

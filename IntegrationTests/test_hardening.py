@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -209,7 +210,7 @@ def test_sighup_rotates_the_token_and_reopens_the_audit_log(serve):
     sidecar = serve()
     old = sidecar.token
     rotated = sidecar.token_path.with_name("token.new")
-    rotated.write_text("rotated-token")
+    rotated.write_text("rotated-token-0123456789abcdef0123456789")
     rotated.chmod(0o600)
     rotated.rename(sidecar.token_path)
     sidecar.audit_path.rename(sidecar.audit_path.with_name("audit.log.1"))
@@ -217,7 +218,7 @@ def test_sighup_rotates_the_token_and_reopens_the_audit_log(serve):
     sidecar.wait_until(lambda: sidecar.audit_path.exists() and any(
         line["event"] == "reload" for line in sidecar.audit()), what="reload")
     assert sidecar.get("/v1/credentials", token=old)[0] == 403
-    assert sidecar.get("/v1/credentials", token="rotated-token")[0] == 200
+    assert sidecar.get("/v1/credentials", token="rotated-token-0123456789abcdef0123456789")[0] == 200
     assert [line["status"] for line in sidecar.audit() if line["event"] == "request"] == [403, 200]
 
 
@@ -229,3 +230,202 @@ def test_sighup_keeps_the_token_when_the_new_file_is_bad(serve):
     sidecar.wait_until(lambda: any(line["event"] == "reload_failed" for line in sidecar.audit()), what="reload_failed")
     assert sidecar.get("/v1/credentials", token=old)[0] == 200
     assert CANARY not in sidecar.audit_path.read_text()
+
+
+# -- paths as sent, and HEAD (issue 14, finding 8) --------------------------------------------
+
+@pytest.mark.parametrize("path", [b"/v1/%63redentials", b"%2Fv1/credentials", b"/v1/credentials%00.json",
+                                  b"/v1/credentials%2F", b"/v1//credentials", b"/v1/./credentials",
+                                  b"/v1/credentials/", b"/V1/credentials"])
+def test_only_the_exact_path_is_routed(serve, path):
+    sidecar = serve()
+    reply = raw(sidecar, request(sidecar, path=path))
+    assert status_of(reply) in (400, 404), reply[:200]
+    assert b"SecretAccessKey" not in reply and b"AccessKeyId" not in reply
+    line = [line for line in sidecar.audit() if line["event"] == "request"][-1]
+    # The audit log records the target as received, not a decoded one.
+    assert line["path"] == path.decode(), line
+    assert "access_key_id" not in line
+
+
+def test_head_is_audited_as_what_it_is(serve):
+    sidecar = serve()
+    reply = raw(sidecar, request(sidecar, method=b"HEAD"))
+    assert status_of(reply) == 200, reply[:200]
+    assert b"SecretAccessKey" not in reply  # no body
+    line = [line for line in sidecar.audit() if line["event"] == "request"][-1]
+    assert line["method"] == "HEAD" and line["decision"] != "credentials", line
+    assert "access_key_id" not in line, line
+
+
+# -- files trusted only when they can be (issue 14, finding 6) ---------------------------------
+
+LONG_TOKEN = "planted-token-0123456789abcdef0123456789"
+
+
+def start_refused(jobcreds_bin, fake, tmp_path, *args, token=None, audit=None, timeout=10):
+    """Runs `jobcreds serve` that must refuse to start: returns what it printed (exit 64, promptly)."""
+    argv = [jobcreds_bin, "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0",
+            "--token-file", str(token or tmp_path / "token"), "--audit-log", str(audit or tmp_path / "audit.log"),
+            *args]
+    run = subprocess.run(argv, env=serve_environment(fake, tmp_path), capture_output=True, text=True,
+                         timeout=timeout)
+    assert run.returncode == 64, run
+    return run.stderr
+
+
+def planted(path, content, mode, uid=None):
+    path.write_text(content)
+    path.chmod(mode)
+    if uid is not None:
+        os.chown(path, uid, uid)
+    return path
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file of another user takes root")
+def test_a_token_file_of_another_user_is_refused(jobcreds_bin, fake, tmp_path):
+    # Before: used, so the planter's known token got 200.
+    token = planted(tmp_path / "token", LONG_TOKEN, 0o600, uid=65534)
+    message = start_refused(jobcreds_bin, fake, tmp_path, token=token)
+    assert "%s is owned by user 65534" % token in message, message
+
+
+@pytest.mark.parametrize("content,mode,why", [("x", 0o600, "fewer than 32"),
+                                              (LONG_TOKEN, 0o620, "writable by its group")])
+def test_a_weak_token_file_is_refused(jobcreds_bin, fake, tmp_path, content, mode, why):
+    token = planted(tmp_path / "token", content, mode)
+    message = start_refused(jobcreds_bin, fake, tmp_path, token=token)
+    assert str(token) in message and why in message, message
+
+
+@pytest.mark.parametrize("which", ["token", "audit"])
+def test_a_fifo_is_refused_at_once_not_waited_on(jobcreds_bin, fake, tmp_path, which):
+    # Before: the open blocked forever, and SIGTERM was then ignored.
+    fifo = tmp_path / ("fifo-" + which)
+    os.mkfifo(fifo, 0o600)
+    message = start_refused(jobcreds_bin, fake, tmp_path, **{which: fifo})
+    assert str(fifo) in message, message
+
+
+@pytest.mark.parametrize("mode,uid,why", [(0o666, None, "writable by its group or others"),
+                                          (0o600, 65534, "is owned by user 65534")])
+def test_a_client_token_file_is_checked_like_a_token_file(jobcreds_bin, fake, tmp_path, mode, uid, why):
+    if uid is not None and os.geteuid() != 0:
+        pytest.skip("planting a file of another user takes root")
+    client = planted(tmp_path / "client-token", "client-token-" + CANARY, mode, uid)
+    message = start_refused(jobcreds_bin, fake, tmp_path, "--client-token-file", str(client))
+    assert str(client) in message and why in message, message
+    assert CANARY not in message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file of another user takes root")
+def test_an_audit_log_of_another_user_writable_by_all_is_refused(jobcreds_bin, fake, tmp_path):
+    audit = planted(tmp_path / "audit.log", "", 0o666, uid=65534)
+    os.chmod(audit, 0o666)  # chown cleared nothing, but be explicit
+    message = start_refused(jobcreds_bin, fake, tmp_path, audit=audit)
+    assert str(audit) in message, message
+    assert audit.read_text() == ""
+
+
+def test_a_token_file_swapped_for_a_fifo_before_sighup(serve):
+    sidecar = serve()
+    old = sidecar.token
+    sidecar.token_path.unlink()
+    os.mkfifo(sidecar.token_path, 0o600)
+    sidecar.process.send_signal(signal.SIGHUP)
+    sidecar.wait_until(lambda: any(line["event"] == "reload_failed" for line in sidecar.audit()), what="reload_failed")
+    assert sidecar.get("/v1/credentials", token=old)[0] == 200
+    started = time.time()
+    assert sidecar.stop() == 0
+    assert time.time() - started < 5
+
+
+# -- the worker's keys at start-up (issue 14, finding 3) --------------------------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading a non-dumpable process's environ takes root")
+def test_the_worker_secret_is_scrubbed_from_proc_environ(serve):
+    sidecar = serve()
+    environ = open("/proc/%d/environ" % sidecar.process.pid, "rb").read()
+    secret = serve_environment_secret(sidecar)
+    # Before: the key stayed in the block the kernel shows for the process's whole life.
+    assert secret.encode() not in environ
+    assert b"AWS_ACCESS_KEY_ID=" in environ  # the block is there, only the secret values are gone
+    assert sidecar.get("/v1/credentials")[0] == 200  # the chain read them first
+
+
+def serve_environment_secret(sidecar):
+    return [value for name, value in sidecar.environment.items() if name == "AWS_SECRET_ACCESS_KEY"][0]
+
+
+def nobody_copy(jobcreds_bin, mode):
+    """A copy of the binary that user nobody can run, with `mode`."""
+    directory = Path(tempfile.mkdtemp(prefix="jobcreds-bin-"))
+    directory.chmod(0o755)
+    copy = directory / "jobcreds"
+    copy.write_bytes(Path(jobcreds_bin).read_bytes())
+    copy.chmod(mode)
+    return copy
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
+def test_every_command_is_not_dumpable_from_main(jobcreds_bin, tmp_path):
+    # `exec` never reaches the sidecar's own hygiene: before, it stayed dumpable while it waited.
+    nobody = pwd.getpwnam("nobody")
+    binary = nobody_copy(jobcreds_bin, 0o755)  # readable: the kernel does not make it non-dumpable
+    token = Path(tempfile.mkdtemp(prefix="jobcreds-nobody-")) / "token"
+    token.parent.chmod(0o755)
+    token.write_text("t" * 64)
+    token.chmod(0o644)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    process = subprocess.Popen(
+        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", str(binary),
+         "exec", "--wait-ready", "20s", "--", "true"],
+        env={"PATH": os.environ["PATH"], "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:%d/v1/credentials" % port,
+             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token), "AWS_SECRET_ACCESS_KEY": "x-" + CANARY},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        assert process.poll() is None, process.stderr.read()
+        assert os.stat("/proc/%d/status" % process.pid).st_uid == 0  # not dumpable
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+POLLER = r"""
+import os, subprocess, sys, time
+secret = sys.stdin.readline().strip().encode()
+argv, runs, seen = sys.argv[1:], 10, 0
+environment = {"PATH": os.environ["PATH"], "AWS_SECRET_ACCESS_KEY": secret.decode()}
+for _ in range(runs):
+    child = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path, deadline = "/proc/%d/environ" % child.pid, time.time() + 0.3
+    while time.time() < deadline:
+        try:
+            with open(path, "rb") as f:
+                if secret in f.read():
+                    seen += 1
+                    break
+        except OSError:
+            pass
+    child.kill()
+    child.wait()
+print(seen)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
+def test_an_execute_only_binary_is_never_readable_from_proc(jobcreds_bin):
+    # SECURITY.md and deploy/Dockerfile: installed 0711, the process is non-dumpable from exec on.
+    nobody = pwd.getpwnam("nobody")
+    binary = nobody_copy(jobcreds_bin, 0o711)
+    run = subprocess.run(
+        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", sys.executable,
+         "-c", POLLER, str(binary), "serve", "--job-id", JOB_ID, "--region", "us-east-1"],
+        input="worker-secret-" + CANARY + "\n", capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"]})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "0", run

@@ -155,16 +155,19 @@ def test_token_file_mode_for_a_shared_group(serve):
 
 def test_an_existing_token_file_is_used(serve, tmp_path):
     token = tmp_path / "given-token"
-    token.write_text("operator-chosen-token")
+    token.write_text("operator-chosen-token-0123456789abcdef")
     token.chmod(0o600)
     sidecar = serve(token_file=token)
-    assert sidecar.get_json("/v1/credentials", token="operator-chosen-token")[0] == 200
-    assert token.read_text() == "operator-chosen-token"
+    assert sidecar.get_json("/v1/credentials", token="operator-chosen-token-0123456789abcdef")[0] == 200
+    assert token.read_text() == "operator-chosen-token-0123456789abcdef"
 
 
 @pytest.mark.parametrize("content,mode,why", [("", 0o600, "is empty"), ("token\n", 0o600, "line break"),
                                               ("to\r\nken", 0o600, "line break"),
-                                              ("token", 0o644, "readable by others")])
+                                              ("token-0123456789abcdef0123456789abcdef", 0o644, "readable by others"),
+                                              ("token-0123456789abcdef0123456789abcdef", 0o620, "writable by its group"),
+                                              ("t", 0o600, "fewer than 32"),
+                                              ("a token with spaces in it, long enough", 0o600, "a space")])
 def test_a_bad_token_file_is_refused_at_start(jobcreds_bin, fake, tmp_path, content, mode, why):
     token = tmp_path / "token"
     token.write_text(content)
@@ -373,12 +376,12 @@ def test_a_sighup_rereads_every_token_file(serve, tmp_path):
     old = second.read_text()
     assert sidecar.get("/v1/credentials", token=old)[0] == 200
     replacement = tmp_path / "second.new"
-    replacement.write_text("rotated-second-token")
+    replacement.write_text("rotated-second-token-0123456789abcdef")
     replacement.chmod(0o600)
     replacement.rename(second)
     sidecar.process.send_signal(signal.SIGHUP)
     sidecar.wait_until(lambda: any(line["event"] == "reload" for line in sidecar.audit()), what="reload")
-    assert sidecar.get("/v1/credentials", token="rotated-second-token")[0] == 200
+    assert sidecar.get("/v1/credentials", token="rotated-second-token-0123456789abcdef")[0] == 200
     assert sidecar.get("/v1/credentials", token=old)[0] == 403
     assert sidecar.get("/v1/credentials")[0] == 200  # the first token file, read again unchanged
     reload = [line for line in sidecar.audit() if line["event"] == "reload"][0]
@@ -416,7 +419,7 @@ def test_bad_token_files_are_refused_at_start(jobcreds_bin, tmp_path, files, mes
     for sub in ("x", "y"):
         (tmp_path / sub).mkdir()
     for name in ("a", "b"):
-        (tmp_path / name).write_text("one-token-for-both")
+        (tmp_path / name).write_text("one-token-for-both-0123456789abcdef")
         (tmp_path / name).chmod(0o600)
     argv = [jobcreds_bin, "serve", "--job-id", JOB_ID, "--region", "us-east-1", "--listen", "127.0.0.1:0",
             "--audit-log", str(tmp_path / "audit.log")]
@@ -425,4 +428,4 @@ def test_bad_token_files_are_refused_at_start(jobcreds_bin, tmp_path, files, mes
     run = subprocess.run(argv, env={"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": WORKER["id"],
                                     "AWS_SECRET_ACCESS_KEY": "x"}, capture_output=True, text=True, timeout=30)
     assert run.returncode == 64 and message in run.stderr, run
-    assert "one-token-for-both" not in run.stderr
+    assert "one-token-for-both-0123456789abcdef" not in run.stderr

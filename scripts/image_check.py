@@ -72,11 +72,13 @@ def replay(root, binary):
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"})
         elif instruction == "COPY":
             assert argument == "--from=build /out/ /", argument
-            step("COPY the static binary to /usr/local/bin/jobcreds (the build stage's install -D)")
-            target = root / "usr" / "local" / "bin" / "jobcreds"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(binary, target)
-            os.chmod(target, 0o755)
+            step("COPY the static binary: /usr/local/bin/jobcreds 0711 (execute-only: non-dumpable from exec), "
+                 "/usr/local/lib/jobcreds/jobcreds 0755 (what init containers copy) (the build stage's install -D)")
+            for target, mode in ((root / "usr/local/bin/jobcreds", 0o711),
+                                 (root / "usr/local/lib/jobcreds/jobcreds", 0o755)):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(binary, target)
+                os.chmod(target, mode)
     user = [a for i, a in runtime if i == "USER"][0]
     command = dockerfile.exec_form([a for i, a in runtime if i == "ENTRYPOINT"][0]) + \
         dockerfile.exec_form([a for i, a in runtime if i == "CMD"][0])

@@ -9,11 +9,31 @@ public enum AWSDate {
     /// A civil UTC time, to the second.
     public struct Civil: Equatable, Sendable {
         public var year, month, day, hour, minute, second: Int
+
+        /// Fields as given; `date(_:)` checks their ranges.
+        public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+            (self.year, self.month, self.day, self.hour, self.minute, self.second) = (
+                year, month, day, hour, minute, second
+            )
+        }
     }
 
-    /// Splits `date` into its UTC calendar fields (fractions of a second are dropped).
+    /// The seconds since 1970 these formats can write: 0001-01-01T00:00:00Z through
+    /// 9999-12-31T23:59:59Z (four-digit years). Dates from elsewhere are checked against it before
+    /// they are kept (`contains(_:)`).
+    public static let writable: ClosedRange<TimeInterval> = -62_135_596_800...253_402_300_799
+
+    /// Whether `date` is finite and within `writable`.
+    public static func contains(_ date: Date) -> Bool {
+        writable.contains(date.timeIntervalSince1970)
+    }
+
+    /// Splits `date` into its UTC calendar fields (fractions of a second are dropped). A date
+    /// outside `writable` (or not a number) gives the nearest end of it: never a trap.
     public static func civil(_ date: Date) -> Civil {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let seconds = date.timeIntervalSince1970
+        let bounded = seconds.isNaN ? writable.lowerBound : min(max(seconds, writable.lowerBound), writable.upperBound)
+        let total = Int(bounded.rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let secondsOfDay = total - days * 86_400
         // Howard Hinnant's civil_from_days.
@@ -31,8 +51,12 @@ public enum AWSDate {
             second: secondsOfDay % 60)
     }
 
-    /// The date for UTC calendar fields.
-    public static func date(_ civil: Civil) -> Date {
+    /// The date for UTC calendar fields, or nil when a field is out of its range (years 1-9999,
+    /// months 1-12, days 1-31, hours 0-23, minutes 0-59, seconds 0-60).
+    public static func date(_ civil: Civil) -> Date? {
+        guard (1...9999).contains(civil.year), (1...12).contains(civil.month), (1...31).contains(civil.day),
+            (0...23).contains(civil.hour), (0...59).contains(civil.minute), (0...60).contains(civil.second)
+        else { return nil }
         // Howard Hinnant's days_from_civil.
         let y = civil.month <= 2 ? civil.year - 1 : civil.year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -86,7 +110,8 @@ public enum AWSDate {
         appendDigits(c.second, 2, &out)
         if milliseconds {
             let since = date.timeIntervalSince1970
-            let millis = Int(((since - since.rounded(.down)) * 1000).rounded(.down))
+            let fraction = since - since.rounded(.down)
+            let millis = fraction.isFinite ? Int((fraction * 1000).rounded(.down)) : 0
             out.append(UInt8(ascii: "."))
             appendDigits(min(999, max(0, millis)), 3, &out)
         }
@@ -160,17 +185,29 @@ public enum AWSDate {
         }
         guard index == bytes.count else { return nil }
         let civil = Civil(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        return date(civil).addingTimeInterval(fraction - TimeInterval(offsetSeconds))
+        guard let parsed = date(civil)?.addingTimeInterval(fraction - TimeInterval(offsetSeconds)), contains(parsed)
+        else { return nil }
+        return parsed
     }
 
     /// Parses the IMF-fixdate of an HTTP `Date` header, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+    /// - Returns: nil for anything else, a field out of its range included.
     public static func parseHTTPDate(_ text: String) -> Date? {
         let parts = text.split(separator: " ")
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-            let monthIndex = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+        // Every number is a few digits, so none can overflow before `date` checks its range.
+        func number(_ text: Substring, digits: ClosedRange<Int>) -> Int? {
+            guard digits.contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return nil
+            }
+            return Int(text)
+        }
+        guard parts.count == 6, parts[5] == "GMT", let day = number(parts[1], digits: 1...2),
+            let monthIndex = months.firstIndex(of: String(parts[2])), let year = number(parts[3], digits: 4...4)
         else { return nil }
-        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+        let time = parts[4].split(separator: ":", omittingEmptySubsequences: false).compactMap {
+            number($0, digits: 2...2)
+        }
         guard time.count == 3 else { return nil }
         return date(
             Civil(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2]))

@@ -73,7 +73,8 @@ extension JobDetails {
         case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context))"
         case .typeMismatch(_, let context): return "wrong type at \(path(context))"
         case .valueNotFound(_, let context): return "null at \(path(context))"
-        case .dataCorrupted(let context): return "invalid JSON at \(path(context))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "invalid JSON" : "an invalid value at \(path(context))"
         @unknown default: return "undecodable"
         }
     }
@@ -139,19 +140,32 @@ enum Wire {
         var expirationTime: Timestamp?
     }
 
-    /// Epoch seconds or milliseconds (as Lambda's event carries it), or an ISO 8601 string.
+    /// Epoch seconds or milliseconds (as Lambda's event carries it), or an ISO 8601 string;
+    /// anything else, a number out of range included, is a decoding error.
     struct Timestamp: Decodable {
-        var date: Date?
+        /// The dates an expiry may name: from 1970 through 9999 (what `Expiration` can write).
+        static let range: ClosedRange<TimeInterval> = 0...AWSDate.writable.upperBound
+
+        var date: Date
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let number = try? container.decode(Double.self) {
                 // Values past the year 33658 in seconds are milliseconds.
-                date = Date(timeIntervalSince1970: number > 1e12 ? number / 1000 : number)
+                let seconds = number > 1e12 ? number / 1000 : number
+                guard Self.range.contains(seconds) else {
+                    throw DecodingError.dataCorruptedError(
+                        in: container, debugDescription: "a time outside 1970-9999")
+                }
+                date = Date(timeIntervalSince1970: seconds)
             } else if let text = try? container.decode(String.self) {
-                date = AWSDate.parseISO8601(text)
+                guard let parsed = AWSDate.parseISO8601(text), Self.range.contains(parsed.timeIntervalSince1970) else {
+                    throw DecodingError.dataCorruptedError(
+                        in: container, debugDescription: "not an ISO 8601 time within 1970-9999")
+                }
+                date = parsed
             } else {
-                date = nil
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "neither a number nor a string")
             }
         }
     }

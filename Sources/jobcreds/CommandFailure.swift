@@ -23,8 +23,10 @@ struct CommandFailure {
     /// Writes `error`'s message; returns the exit to throw.
     func exit(_ error: JobCredsError) -> ExitCode {
         switch output {
-        case .standardError(let command): StandardError.writeLine("jobcreds \(command): \(error.message)")
-        case .standardOutput: print(error.message)
+        // A message may quote what came from elsewhere (an upstream error, a file's path).
+        case .standardError(let command):
+            StandardError.writeLine("jobcreds \(command): \(TerminalText.escaped(error.message))")
+        case .standardOutput: print(TerminalText.escaped(error.message))
         }
         return ExitCode(Self.status(error.code))
     }

@@ -192,6 +192,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.serve.exit(error)
         }
+        // The worker's keys have been read into the credential chain: gone from /proc/PID/environ.
+        ProcessHygiene.scrubSecretsFromEnvironment()
         var received = await signals.next()
         while received == SIGHUP {
             sidecar.reload()

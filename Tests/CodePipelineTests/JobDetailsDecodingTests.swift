@@ -42,6 +42,22 @@ import Testing
 
     /// Every canary planted in the fixtures (configuration values, continuation token, nonce,
     /// unknown keys, the artifact secret and token) appears in no rendering of the projection.
+    /// An expiry out of range is a decode error naming the field, never a value to convert
+    /// later (1e22 trapped when rendered; issue 14, finding 1).
+    @Test(arguments: ["1e22", "-1e22", "1e300", "-1", "\"10000-01-01T00:00:00Z\"", "\"yesterday\"", "true"])
+    func refusesAnExpirationOutOfRange(_ value: String) throws {
+        let text = try Fixtures.text("codepipeline/get-third-party-job-details.json")
+            .replacingOccurrences(of: "1764003600000", with: value)
+        #expect(text.contains(value))
+        #expect {
+            try JobDetails.decode(Array(text.utf8))
+        } throws: { error in
+            let error = error as? CodePipelineError
+            return error?.code == .malformedResponse
+                && error?.message.contains("artifactCredentials.expirationTime") == true
+        }
+    }
+
     @Test(arguments: ["get-job-details.json", "get-third-party-job-details.json"])
     func noCanaryInAnyRendering(_ name: String) throws {
         let body = try Self.fixture(name)

@@ -65,6 +65,42 @@ import Testing
         }
     }
 
+    /// An answer whose credentials are already past serving is a failure: backed off like one
+    /// and never stored over the valid credentials (issue 14, finding 2).
+    @Test func expiredCredentialsFromUpstreamAreAFailureWithBackoff() async throws {
+        let clock = ManualWallClock()
+        let sink = MemoryAuditSink()
+        let sleeps = RecordingSleeper()
+        let past = clock.now.addingTimeInterval(-60)
+        let script = Script([
+            .success(Samples.details(keyId: "ASIA1")),
+            .success(Samples.details(keyId: "ASIA2", expiration: past)),
+            .success(Samples.details(keyId: "ASIA3", expiration: past)),
+            .success(Samples.details(keyId: "ASIA4", expiration: past)),
+            .failure(CodePipelineError(.jobNotFound, "gone")),
+        ])
+        let (refresher, cache) = make(script, clock: clock, sink: sink, sleeps: sleeps)
+        #expect(await refresher.refreshOnce() == .stored)
+        #expect(await refresher.refreshOnce() == .failed)
+        #expect(cache.current.snapshot?.details.artifactCredentials.accessKeyId == "ASIA1")
+        await refresher.run()
+        // The backoff steps 1, 2 and 4 s at the midpoint of their jitter, not a second each.
+        #expect(sleeps.recorded == [.milliseconds(750), .milliseconds(1500)])
+        let events = sink.all.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["event"] as? String
+        }
+        #expect(events == ["ready", "refresh_failed", "refresh_failed", "refresh_failed", "job_ended"])
+    }
+
+    /// Credentials that live 5 s are still servable (a tenth of their life held back): stored.
+    @Test func shortLivedCredentialsAreStillStored() async throws {
+        let clock = ManualWallClock()
+        let script = Script([.success(Samples.details(expiration: clock.now.addingTimeInterval(5)))])
+        let (refresher, cache) = make(script, clock: clock, sink: MemoryAuditSink(), sleeps: RecordingSleeper())
+        #expect(await refresher.refreshOnce() == .stored)
+        #expect(cache.current.snapshot != nil)
+    }
+
     @Test func theServedExpirationComesFromUpstreamWhenGiven() async throws {
         let clock = ManualWallClock()
         let expiry = clock.now.addingTimeInterval(3600)

@@ -3,6 +3,8 @@ import JobCreds
 import Testing
 
 @Suite struct TokenFileTests {
+    static let longToken = "operator-token-0123456789abcdef0123"
+
     func directory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -24,7 +26,11 @@ import Testing
         #expect(other.token != token)
     }
 
-    @Test(arguments: [("", "empty"), ("abc\n", "line break"), ("a\rb", "line break")])
+    @Test(arguments: [
+        ("", "empty"), ("abc\n", "line break"), ("a\rb", "line break"), ("x", "fewer than 32"),
+        (String(repeating: "x", count: 31), "fewer than 32"), ("operator token 0123456789abcdef0123", "a space"),
+        ("operator-token-0123456789abcdef0123\u{7F}", "not printable"),
+    ])
     func refusesBadExistingFiles(_ content: String, _ why: String) throws {
         let path = try directory().appendingPathComponent("token").path
         try content.write(toFile: path, atomically: true, encoding: .utf8)
@@ -36,13 +42,13 @@ import Testing
 
     @Test func refusesATokenFileOthersCanRead() throws {
         let path = try directory().appendingPathComponent("token").path
-        try "token".write(toFile: path, atomically: true, encoding: .utf8)
+        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect {
             _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
         } throws: { ($0 as? JobCredsError)?.message.contains("readable by others") == true }
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-        #expect(try TokenFile.loadOrCreate(at: path, mode: 0o600).token == Array("token".utf8))
+        #expect(try TokenFile.loadOrCreate(at: path, mode: 0o600).token == Array(Self.longToken.utf8))
     }
 
     @Test func neverFollowsASymlink() throws {
@@ -60,5 +66,34 @@ import Testing
         for bad in ["0644", "0400", "0777", "x", "01600"] {
             #expect(throws: JobCredsError.self) { try TokenFile.parseMode(bad) }
         }
+    }
+
+    /// Files the sidecar must not trust (issue 14, finding 6): each refusal names the file.
+    @Test func refusesAFIFOWithoutHanging() throws {
+        let path = try directory().appendingPathComponent("token").path
+        #expect(mkfifo(path, 0o600) == 0)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains("\(path) is not a regular file") == true }
+    }
+
+    @Test func refusesAFileItsGroupCanWrite() throws {
+        let path = try directory().appendingPathComponent("token").path
+        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o620], ofItemAtPath: path)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains("writable by its group or others") == true }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "only root can give a file away (CI runs as root)"))
+    func refusesAFileOfAnotherUser() throws {
+        let path = try directory().appendingPathComponent("token").path
+        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(chown(path, 65534, 65534) == 0)
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains("is owned by user 65534") == true }
     }
 }

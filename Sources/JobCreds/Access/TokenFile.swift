@@ -7,7 +7,8 @@ import Glibc
 /// A missing file is created exclusively (`O_CREAT|O_EXCL`, never through a symlink) with the
 /// given mode, holding 32 bytes from OpenSSL's RNG as 64 hex characters and **no trailing
 /// newline** (botocore, Go and Rust send the file's bytes as they are). An existing file is used
-/// as it is, unless it is empty or holds a line break.
+/// as it is if it is a regular file of the sidecar's user (or root) that no one else can write
+/// or read (`TrustedFile`), holding at least 32 printable characters and no line break.
 public enum TokenFile {
     /// Bytes of randomness in a created token (256 bits).
     public static let tokenBytes = 32
@@ -45,36 +46,17 @@ public enum TokenFile {
         return (try read(at: path), false)
     }
 
-    /// Reads and checks an existing token file.
+    /// The fewest bytes a token may have (a made one has 64).
+    public static let minimumLength = 32
+
+    /// What a token file must be (`TrustedFile`): a regular file of the sidecar's user or root,
+    /// writable by nobody else, readable by at most a group.
+    static let rules = TrustedFile.Rules(what: "the token file", othersMayRead: false)
+
+    /// Reads and checks an existing token file: at least `minimumLength` bytes, every one
+    /// printable ASCII other than a space (what an `Authorization` header carries as it is).
     public static func read(at path: String) throws(JobCredsError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw JobCredsError(.usage, "cannot read the token file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw JobCredsError(.usage, "cannot stat the token file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o007 == 0 else {
-            throw JobCredsError(
-                .usage,
-                "the token file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); "
-                    + "allow the owner and at most a group: chmod 0640 \(path)")
-        }
-        var token: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            guard count >= 0 else {
-                throw JobCredsError(.usage, "cannot read the token file \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            token.append(contentsOf: buffer[0..<count])
-            guard token.count <= 4096 else {
-                throw JobCredsError(.usage, "the token file \(path) is larger than 4096 bytes")
-            }
-        }
+        let token = try TrustedFile.read(path, rules: rules)
         guard !token.isEmpty else {
             throw JobCredsError(.usage, "the token file \(path) is empty: delete it to have one made, or write a token")
         }
@@ -83,6 +65,18 @@ public enum TokenFile {
                 .usage,
                 "the token file \(path) contains a line break; the AWS SDKs send the file as it is, so a trailing "
                     + "newline breaks them: write it with `printf %s`, not `echo`")
+        }
+        guard token.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw JobCredsError(
+                .usage,
+                "the token file \(path) holds a space or a byte that is not printable ASCII; delete it to have one "
+                    + "made, or write one of letters, digits and punctuation")
+        }
+        guard token.count >= minimumLength else {
+            throw JobCredsError(
+                .usage,
+                "the token file \(path) holds \(token.count) bytes, fewer than \(minimumLength): too easy to guess; "
+                    + "delete it to have one made (64 hex characters)")
         }
         return token
     }

@@ -87,11 +87,11 @@ public final class FileAuditSink: AuditSink {
         }
     }
 
+    /// A regular file of the sidecar's user (or root) that others cannot write (`TrustedFile`),
+    /// created 0640 if missing.
     private static func open(_ path: String) throws(JobCredsError) -> Int32 {
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard fd >= 0 else {
-            throw JobCredsError(.usage, "cannot open the audit log \(path): \(String(cString: strerror(errno)))")
-        }
-        return fd
+        try TrustedFile.open(
+            path, flags: O_WRONLY | O_APPEND | O_CREAT, mode: 0o640,
+            rules: .init(what: "the audit log", groupMayWrite: true))
     }
 }

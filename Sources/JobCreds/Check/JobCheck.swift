@@ -63,9 +63,11 @@ public enum JobCheck {
         return "\(artifact.name) \(artifact.uri)\(revision)"
     }
 
+    /// `label:  value`, the value escaped: it holds CodePipeline's text (artifact names, ids),
+    /// which must not write control characters or a line of its own to the terminal.
     private static func line(_ label: String, _ value: String) -> String {
         let padded = label + ":" + String(repeating: " ", count: max(1, 14 - label.count))
-        return padded + value
+        return padded + TerminalText.escaped(value)
     }
 
     /// What a failed fetch means for the operator.

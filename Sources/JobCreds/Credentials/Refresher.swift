@@ -71,11 +71,18 @@ public struct Refresher: Sendable {
     public func refreshOnce() async -> Outcome {
         let first = cache.current.snapshot == nil
         cache.beginFetch()
-        do {
+        do throws(CodePipelineError) {
             let fetched = try await fetch()
+            let now = clock.now
             let snapshot = CredentialSnapshot(
-                details: fetched.details, fetchedAt: clock.now, assumedLifetime: policy.assumedLifetime,
+                details: fetched.details, fetchedAt: now, assumedLifetime: policy.assumedLifetime,
                 configuration: fetched.configuration)
+            // Credentials past their serving time are an unusable answer: a failure (with its
+            // backoff), never stored over ones that are still valid.
+            guard snapshot.servableUntil > now else {
+                throw CodePipelineError(
+                    .malformedResponse, "the job document's artifact credentials expire too soon to be served")
+            }
             cache.store(snapshot)
             observer(.stored(snapshot, first: first))
             return .stored

@@ -81,9 +81,10 @@ public final class AuditedLayer: ServerHandler {
         guard let gate = gate.withLock({ $0 }) else {
             return .refused(503, .starting, "the sidecar is starting")
         }
-        let routed =
+        var routed =
             gate.check(request)?.routed
             ?? router.route(request, context: context())
+        if request.method == "HEAD" { routed.decision = routed.decision.answeringHead() }
         guard routed.decision.denial != nil, let limited = gate.throttle(request.clientAddress) else { return routed }
         return limited.routed
     }

@@ -30,6 +30,9 @@ public struct Decision: Sendable, Equatable {
         case metadataToken = "metadata_token"
         /// The instance-metadata listener answered with something not secret (the role's name, the region).
         case metadata
+        /// A `HEAD` that a `GET` would have been served for: its status and headers, no body, so
+        /// nothing was handed out.
+        case head
     }
 
     /// Served, and why; or refused, and why.
@@ -74,6 +77,13 @@ public struct Decision: Sendable, Equatable {
         self.expiration = expiration
         self.token = token
         self.issued = issued
+    }
+
+    /// What a `HEAD` got: a refusal stays as it is; anything served becomes `head`, without the
+    /// key id, expiry or URL of what a `GET` would have handed out (libmicrohttpd sends no body).
+    public func answeringHead() -> Decision {
+        guard case .served = outcome else { return self }
+        return Decision(.served(.head), token: token)
     }
 
     /// The refusal's code, if the request was refused.

@@ -33,11 +33,12 @@ public struct Upstream: Sendable {
         let kind: JobID.Kind = settings.clientTokenFile == nil ? .custom : .thirdParty
         let jobId: JobID
         let clientToken: ClientToken?
+        let clientTokenText = try settings.clientTokenFile.map { (path) throws(JobCredsError) in
+            try readClientToken(path)
+        }
         do {
             jobId = try JobID(settings.jobId, kind: kind)
-            clientToken = try settings.clientTokenFile.map { (path) throws(CodePipelineError) in
-                try ClientToken(try readClientToken(path))
-            }
+            clientToken = try clientTokenText.map { (text) throws(CodePipelineError) in try ClientToken(text) }
         } catch {
             throw JobCredsError(.usage, error.message, underlying: error)
         }
@@ -72,11 +73,12 @@ public struct Upstream: Sendable {
         try await client.jobDetails(jobId, clientToken: clientToken, revealing: revealing)
     }
 
-    private static func readClientToken(_ path: String) throws(CodePipelineError) -> String {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
-            throw CodePipelineError(.invalidClientToken, "cannot read the client token file \(path)")
-        }
-        var text = String(decoding: data, as: UTF8.self)
+    /// The third-party client token, from a file checked as a token file is (`TrustedFile`:
+    /// regular, the sidecar's user or root, writable by nobody else); one trailing newline is
+    /// dropped.
+    private static func readClientToken(_ path: String) throws(JobCredsError) -> String {
+        let bytes = try TrustedFile.read(path, rules: .init(what: "the client token file"))
+        var text = String(decoding: bytes, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }  // "\r\n" is one Character
         return text
     }
