@@ -1,5 +1,6 @@
 """The request gate and the server's limits over real sockets: hostile bytes from the build
 container get a clear refusal, and the sidecar keeps answering good clients."""
+import json
 import os
 import pwd
 import re
@@ -50,6 +51,16 @@ def request(sidecar, extra=b"", host=None, method=b"GET", path=b"/v1/credentials
     host = host if host is not None else ("127.0.0.1:%d" % sidecar.port).encode()
     return (method + b" " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nAuthorization: " + sidecar.token.encode()
             + b"\r\n" + extra + b"\r\n")
+
+
+HOLD = str(Path(__file__).resolve().parent / "hold.py")
+
+
+def as_nobody(*argv):
+    """Starts `argv` as user nobody; returns the process (its stdout a pipe)."""
+    nobody = pwd.getpwnam("nobody")
+    return subprocess.Popen(["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups",
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.parametrize("host,status", [
@@ -119,20 +130,16 @@ def test_slowloris_connections_are_cut_by_the_idle_timeout(serve):
     assert good(sidecar)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
 def test_the_connection_limit_holds_and_frees_up(serve):
-    sidecar = serve("--max-connections", "4", "--idle-timeout", "3s")
-    idle = [socket.create_connection(("127.0.0.1", sidecar.port)) for _ in range(6)]
-    time.sleep(0.2)
-    extra = socket.create_connection(("127.0.0.1", sidecar.port))
-    extra.settimeout(1)
-    extra.sendall(request(sidecar))
-    try:
-        held_off = extra.recv(1024) == b""  # closed
-    except (ConnectionResetError, socket.timeout):
-        held_off = True  # reset, or left unaccepted in the backlog
-    assert held_off
-    for connection in idle + [extra]:
-        connection.close()
+    sidecar = serve("--max-connections", "4", "--idle-timeout", "30s")
+    holder = as_nobody(sys.executable, HOLD, str(sidecar.port), "-", "6", "3", "127.0.0.1")
+    held = json.loads(holder.stdout.readline())
+    assert held == {"200": 4, "closed": 2}, held
+    assert good(sidecar)  # the sidecar's own user (root here) has the reserve
+    holder.wait()
+    refused = [line["reason"] for line in sidecar.audit() if line["event"] == "connection_refused"]
+    assert refused == ["connection_limit", "connection_limit"], refused
     sidecar.wait_until(lambda: good(sidecar), what="a free connection")
 
 
@@ -429,3 +436,73 @@ def test_an_execute_only_binary_is_never_readable_from_proc(jobcreds_bin):
         env={"PATH": os.environ["PATH"]})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "0", run
+
+
+# -- fairness between local users, not source addresses (issue 14, finding 4) ------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
+def test_another_user_holding_300_connections_from_many_addresses_takes_only_its_share(serve, jobcreds_bin):
+    # Before: fairness per address: 128 from each of two addresses took all 256 slots, and
+    # everybody else, the liveness probe included, got nothing.
+    sidecar = serve("--idle-timeout", "30s")
+    holder = as_nobody(sys.executable, HOLD, str(sidecar.port), "-", "300", "30", "127.0.0.2", "127.0.0.3",
+                       "127.0.0.4")
+    try:
+        held = json.loads(holder.stdout.readline())
+        assert held.get("200") == 128, held  # its share; the rest closed at once
+        started = time.time()
+        assert sidecar.get("/v1/credentials")[0] == 200
+        assert time.time() - started < 2
+        probe = subprocess.run([jobcreds_bin, "probe", "--listen", "127.0.0.1:%d" % sidecar.port, "--path", "/healthz"],
+                               capture_output=True, text=True, timeout=10)
+        assert probe.returncode == 0, probe
+    finally:
+        holder.kill()
+        holder.wait()
+    nobody = pwd.getpwnam("nobody").pw_uid
+    refused = [line for line in sidecar.audit() if line["event"] == "connection_refused"]
+    assert len(refused) == 172 and {line["reason"] for line in refused} == {"per_client_limit"}, refused[:3]
+    assert {line["client_uid"] for line in refused} == {nobody}
+    served = [line for line in sidecar.audit() if line["event"] == "request"]
+    assert {line["client_uid"] for line in served} == {nobody, os.geteuid()}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
+def test_a_wrong_token_flood_from_another_user_is_throttled_as_one_client(serve):
+    sidecar = serve("--rate-limit", "1", "--rate-burst", "5")
+    # 30 wrong-token requests over three addresses, 127.0.0.1 included: one user, one bucket.
+    flood = as_nobody(sys.executable, HOLD, str(sidecar.port), "wrong-" + "x" * 60, "30", "0", "127.0.0.1",
+                      "127.0.0.2", "127.0.0.3")
+    statuses = json.loads(flood.stdout.readline())
+    flood.wait()
+    assert statuses.get("403", 0) <= 6 and statuses.get("429", 0) >= 24, statuses
+    # Another user, on the same address: its own bucket, and a valid token is never throttled.
+    assert sidecar.get("/v1/credentials", token="wrong-" + "y" * 60)[0] == 403
+    assert sidecar.get("/v1/credentials")[0] == 200
+
+
+def test_a_request_head_dribbled_slower_than_the_deadline_is_cut(serve):
+    # Before: each byte restarted the idle timeout, so a dribbling client held its slot for ever.
+    sidecar = serve("--idle-timeout", "10s")
+    connection = socket.create_connection(("127.0.0.1", sidecar.port))
+    started = time.time()
+    closed = False
+    for byte in b"GET /v1/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n":
+        try:
+            connection.sendall(bytes([byte]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.25)
+        if time.time() - started > 6:
+            break
+    connection.settimeout(2)
+    try:
+        closed = closed or connection.recv(1024) == b""
+    except (ConnectionResetError, socket.timeout):
+        closed = closed or False
+    connection.close()
+    assert closed and time.time() - started < 6
+    line = [line for line in sidecar.audit() if line["event"] == "connection_refused"][-1]
+    assert line["reason"] == "no_request_head" and line["client_uid"] == os.geteuid(), line
+    assert good(sidecar)

@@ -288,8 +288,10 @@ def test_every_request_is_audited_with_the_fields_and_no_secret(serve, fake):
     assert served["decision"] == "allow" and served["access_key_id"] == "ASIAFAKEARTIFACT0001"
     assert served["user_agent"] == 'aws-cli/1 "quoted" \\ back'
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", served["time"])
-    for key in ("request_id", "client_addr", "client_port", "method", "path", "reason", "job_id", "expiration"):
+    for key in ("request_id", "client_addr", "client_port", "client_uid", "method", "path", "reason", "job_id",
+                "expiration"):
         assert key in served, key
+    assert all(line["client_uid"] == os.geteuid() for line in requests)  # the user owning the client's socket
     assert served["client_addr"] == "127.0.0.1" and re.fullmatch(r"[0-9a-f]{8}-\d{6,}", served["request_id"])
     assert all(line["decision"] == "deny" for line in requests[-4:])
     upstream = [line for line in lines if line["event"] == "upstream"]

@@ -1,6 +1,12 @@
 #include "CMicroHTTPDShims.h"
 
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 /// The unescaper that unescapes nothing: paths and arguments arrive as sent.
 static size_t keep_escapes(void *cls, struct MHD_Connection *connection, char *value) {
@@ -11,7 +17,7 @@ static size_t keep_escapes(void *cls, struct MHD_Connection *connection, char *v
 
 struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *config,
                                           MHD_AccessHandlerCallback handler, void *handler_context) {
-    struct MHD_OptionItem options[11];
+    struct MHD_OptionItem options[12];
     size_t n = 0;
     if (config->address != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)config->address};
@@ -44,6 +50,10 @@ struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)config->completed,
                                                config->completed_context};
     }
+    if (config->connection_notify != NULL) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)config->connection_notify,
+                                               config->connection_notify_context};
+    }
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return MHD_start_daemon(config->flags, config->port, NULL, NULL, handler, handler_context,
                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
@@ -57,4 +67,79 @@ const struct sockaddr *CMicroHTTPDShims_client_address(struct MHD_Connection *co
 uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info == NULL ? 0 : info->port;
+}
+
+void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == NULL ? NULL : info->socket_context;
+}
+
+int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
+
+int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {
+    struct sockaddr_storage local, peer;
+    socklen_t local_length = sizeof local, peer_length = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&local, &local_length) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &peer_length) != 0 || local.ss_family != peer.ss_family) {
+        return -1;
+    }
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+    } message;
+    memset(&message, 0, sizeof message);
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST;
+    message.request.sdiag_family = (uint8_t)local.ss_family;
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = ~0U;
+    message.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    message.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    // The client's socket: its source is our peer, its destination is us.
+    if (local.ss_family == AF_INET) {
+        const struct sockaddr_in *us = (const struct sockaddr_in *)&local, *them = (const struct sockaddr_in *)&peer;
+        message.request.id.idiag_sport = them->sin_port;
+        message.request.id.idiag_dport = us->sin_port;
+        memcpy(message.request.id.idiag_src, &them->sin_addr, sizeof them->sin_addr);
+        memcpy(message.request.id.idiag_dst, &us->sin_addr, sizeof us->sin_addr);
+    } else if (local.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *us = (const struct sockaddr_in6 *)&local, *them = (const struct sockaddr_in6 *)&peer;
+        message.request.id.idiag_sport = them->sin6_port;
+        message.request.id.idiag_dport = us->sin6_port;
+        memcpy(message.request.id.idiag_src, &them->sin6_addr, sizeof them->sin6_addr);
+        memcpy(message.request.id.idiag_dst, &us->sin6_addr, sizeof us->sin6_addr);
+    } else {
+        return -1;
+    }
+    int diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (diag < 0) return -1;
+    // The kernel answers at once; the bound is for a kernel that never does.
+    struct timeval bound = {.tv_sec = 0, .tv_usec = 200000};
+    (void)setsockopt(diag, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    int found = -1;
+    if (sendto(diag, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)sizeof message) {
+        union {
+            struct nlmsghdr header;
+            char bytes[4096];
+        } answer;
+        ssize_t length = recv(diag, &answer, sizeof answer, 0);
+        for (struct nlmsghdr *part = &answer.header; length > 0 && NLMSG_OK(part, (size_t)length);
+             part = NLMSG_NEXT(part, length)) {
+            if (part->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+                part->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+                const struct inet_diag_msg *socket_info = NLMSG_DATA(part);
+                *uid = socket_info->idiag_uid;
+                found = 0;
+                break;
+            }
+            if (part->nlmsg_type == NLMSG_ERROR || part->nlmsg_type == NLMSG_DONE) break;
+        }
+    }
+    close(diag);
+    return found;
 }

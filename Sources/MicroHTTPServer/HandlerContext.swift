@@ -2,9 +2,15 @@
 final class HandlerContext: Sendable {
     let handler: any ServerHandler
     let maxBodyBytes: Int
-    init(handler: any ServerHandler, maxBodyBytes: Int) {
+    let ledger: ConnectionLedger
+    /// How long a new connection has for its first request head; nil: no deadline.
+    let requestHeadDeadline: Duration?
+
+    init(handler: any ServerHandler, maxBodyBytes: Int, ledger: ConnectionLedger, requestHeadDeadline: Duration?) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.ledger = ledger
+        self.requestHeadDeadline = requestHeadDeadline
     }
 
     /// The pointer MHD hands back to the access handler; unretained: the server keeps `self`

@@ -1,5 +1,6 @@
 internal import CMicroHTTPD
 internal import CMicroHTTPDShims
+import Dispatch
 import Glibc
 import HTTPCore
 
@@ -16,18 +17,21 @@ func accessHandler(
 ) -> MHD_Result {
     guard let context, let connection, let requestContext, let uploadDataSize else { return MHD_Result.NO }
     let server = HandlerContext.from(opaque: context)
+    let record = connectionRecord(of: connection)
     func answer() -> MHD_Result {
         let headers = HTTPHeaders(values(of: connection, kind: .HEADER_KIND))
-        let (address, port) = clientAddress(of: connection)
+        let (address, port) = record.map { ($0.clientAddress, $0.clientPort) } ?? clientAddress(of: connection)
         let request = ServerRequest(
             method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
             version: version.map { String(cString: $0) } ?? "", headers: headers,
             query: values(of: connection, kind: .GET_ARGUMENT_KIND).map { QueryItem(name: $0.name, value: $0.value) },
-            clientAddress: address, clientPort: port, bodyLength: declaredBodyLength(headers))
+            clientAddress: address, clientPort: port, clientOwner: record?.owner,
+            bodyLength: declaredBodyLength(headers))
         return queue(server.handler.respond(to: request), on: connection)
     }
     if requestContext.pointee == nil {
         requestContext.pointee = headersSeen
+        record?.sawRequestHead()
         // A body larger than allowed is never read: the handler answers now and MHD closes.
         // (Two lookups here; the full header list is built once, for the answer.)
         if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return answer() }
@@ -42,6 +46,58 @@ func accessHandler(
         return MHD_Result.YES
     }
     return answer()
+}
+
+/// `MHD_CONNECTION_NOTIFY_CLOSED` (the C enum's constants do not reach Swift by name).
+private let connectionClosed = MHD_ConnectionNotificationCode(rawValue: 1)
+
+/// MHD's connection notification: each new connection is looked up (who owns the peer's
+/// socket), counted in the ledger (or shut down at once if its owner may not open another) and
+/// given its request-head deadline; each closed one frees its slot. The record lives in MHD's
+/// socket context, retained until the close.
+func connectionNotification(
+    context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
+) {
+    guard let context, let connection, let socketContext else { return }
+    let server = HandlerContext.from(opaque: context)
+    if code == connectionClosed {
+        guard let opaque = socketContext.pointee else { return }
+        socketContext.pointee = nil
+        server.ledger.closed(Unmanaged<ConnectionLedger.Record>.fromOpaque(opaque).takeRetainedValue())
+        return
+    }
+    let descriptor = CMicroHTTPDShims_connection_fd(connection)
+    let (address, port) = clientAddress(of: connection)
+    var uid: UInt32 = 0
+    let owner: ConnectionOwner =
+        descriptor >= 0 && CMicroHTTPDShims_peer_uid(descriptor, &uid) == 0 ? .user(uid) : .address(address)
+    let (record, refused) = server.ledger.opened(
+        descriptor: descriptor, owner: owner, clientAddress: address, clientPort: port)
+    socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
+    if let refused {
+        _ = shutdown(descriptor, Int32(SHUT_RDWR))
+        server.handler.connectionRefused(
+            ConnectionRefusal(reason: refused, owner: owner, clientAddress: address, clientPort: port))
+    } else if let deadline = server.requestHeadDeadline {
+        // A timer per new connection, none while nobody connects: idle costs nothing.
+        let ledger = server.ledger
+        let handler = server.handler
+        let (seconds, attoseconds) = deadline.components
+        let wait = DispatchTimeInterval.milliseconds(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        DispatchQueue.global().asyncAfter(deadline: .now() + wait) {
+            guard ledger.expireIfHeadless(record) else { return }
+            handler.connectionRefused(
+                ConnectionRefusal(reason: .noRequestHead, owner: owner, clientAddress: address, clientPort: port))
+        }
+    }
+}
+
+/// The ledger's record of `connection`, from MHD's socket context.
+private func connectionRecord(of connection: OpaquePointer) -> ConnectionLedger.Record? {
+    CMicroHTTPDShims_socket_context(connection).map {
+        Unmanaged<ConnectionLedger.Record>.fromOpaque($0).takeUnretainedValue()
+    }
 }
 
 /// The body length the request declares: its `Content-Length`, -1 for a chunked or unparsable

@@ -17,10 +17,17 @@ public final class MicroHTTPServer: Sendable {
         public var port: UInt16
         /// Threads in the epoll pool.
         public var threads: Int
-        /// The most connections open at once.
+        /// The most connections open at once (beyond them, only `reservedConnections`).
         public var connectionLimit: Int
-        /// The most connections open at once from one client address.
+        /// The most connections open at once from one client: one user (the owner of the
+        /// connecting socket, found with sock_diag), or one address where the user cannot be found.
         public var perClientConnectionLimit: Int
+        /// Slots beyond `connectionLimit` that only the server's own user and root may take, so a
+        /// health probe is answered whatever other users hold.
+        public var reservedConnections: Int
+        /// How long a new connection has to complete its first request head, however slowly it
+        /// sends; nil: only the idle timeout applies.
+        public var requestHeadDeadline: Duration?
         /// Seconds a connection may stay idle before it is closed.
         public var idleTimeoutSeconds: Int
         /// Bytes each connection may use for its request line, headers and buffers; MHD itself
@@ -38,14 +45,17 @@ public final class MicroHTTPServer: Sendable {
         /// Creates a configuration with defaults fit for a loopback sidecar.
         public init(
             host: String, port: UInt16, threads: Int = 2, connectionLimit: Int = 512,
-            perClientConnectionLimit: Int = 0, idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024,
-            maxBodyBytes: Int = 0, strictParsing: Bool = true, keepsEscapes: Bool = false
+            perClientConnectionLimit: Int = 0, reservedConnections: Int = 0, requestHeadDeadline: Duration? = nil,
+            idleTimeoutSeconds: Int = 30, connectionMemoryLimit: Int = 32 * 1024, maxBodyBytes: Int = 0,
+            strictParsing: Bool = true, keepsEscapes: Bool = false
         ) {
             self.host = host
             self.port = port
             self.threads = threads
             self.connectionLimit = connectionLimit
             self.perClientConnectionLimit = perClientConnectionLimit
+            self.reservedConnections = reservedConnections
+            self.requestHeadDeadline = requestHeadDeadline
             self.idleTimeoutSeconds = idleTimeoutSeconds
             self.connectionMemoryLimit = connectionMemoryLimit
             self.maxBodyBytes = maxBodyBytes
@@ -62,7 +72,13 @@ public final class MicroHTTPServer: Sendable {
     /// Binds and starts serving with `handler`.
     /// - Throws: `ServerError` if the address is not a literal IP or MHD cannot bind it.
     public init(_ configuration: Configuration, handler: any ServerHandler) throws(ServerError) {
-        let context = HandlerContext(handler: handler, maxBodyBytes: configuration.maxBodyBytes)
+        let ledger = ConnectionLedger(
+            .init(
+                perOwner: configuration.perClientConnectionLimit, total: configuration.connectionLimit,
+                reserved: configuration.reservedConnections, privileged: [0, geteuid()]))
+        let context = HandlerContext(
+            handler: handler, maxBodyBytes: configuration.maxBodyBytes, ledger: ledger,
+            requestHeadDeadline: configuration.requestHeadDeadline)
         self.context = context
         let address = try SocketAddress(host: configuration.host, port: configuration.port)
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
@@ -71,13 +87,15 @@ public final class MicroHTTPServer: Sendable {
             var config = CMicroHTTPDShims_config(
                 flags: UInt32(flags), address: sockaddr, port: configuration.port,
                 thread_pool_size: UInt32(max(1, configuration.threads)),
-                connection_limit: UInt32(configuration.connectionLimit),
-                per_ip_connection_limit: UInt32(configuration.perClientConnectionLimit),
+                // The ledger counts per owner and holds the reserve back; libmicrohttpd only caps the total.
+                connection_limit: UInt32(configuration.connectionLimit + configuration.reservedConnections),
+                per_ip_connection_limit: 0,
                 connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
                 connection_memory_limit: configuration.connectionMemoryLimit,
                 strict_for_client: configuration.strictParsing ? 1 : 0,
                 keep_escapes: configuration.keepsEscapes ? 1 : 0,
-                completed: nil, completed_context: nil)
+                completed: nil, completed_context: nil, connection_notify: connectionNotification,
+                connection_notify_context: context.opaque)
             return CMicroHTTPDShims_start(&config, accessHandler, context.opaque)
         }
         guard let started else {

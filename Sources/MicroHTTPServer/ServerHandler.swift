@@ -3,4 +3,12 @@
 public protocol ServerHandler: Sendable {
     /// The response to `request`.
     func respond(to request: ServerRequest) -> ServerResponse
+
+    /// A connection the server closed before any request on it was answered (it must not block).
+    func connectionRefused(_ refusal: ConnectionRefusal)
+}
+
+extension ServerHandler {
+    /// By default, nothing.
+    public func connectionRefused(_ refusal: ConnectionRefusal) {}
 }

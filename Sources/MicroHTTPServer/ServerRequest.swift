@@ -17,6 +17,9 @@ public struct ServerRequest: Sendable {
     public var clientAddress: String
     /// The client's port.
     public var clientPort: Int
+    /// Who holds the connection: the user owning the peer's socket, or its address where that
+    /// cannot be found.
+    public var clientOwner: ConnectionOwner
     /// The body length the request declares (`Content-Length`); -1 for a chunked body or a
     /// malformed or conflicting length; 0 for none. Bodies are never handed over.
     public var bodyLength: Int
@@ -24,7 +27,8 @@ public struct ServerRequest: Sendable {
     /// Creates a request (for tests; the server builds its own).
     public init(
         method: String, path: String, version: String = "HTTP/1.1", headers: HTTPHeaders = [], query: [QueryItem] = [],
-        clientAddress: String = "127.0.0.1", clientPort: Int = 40000, bodyLength: Int = 0
+        clientAddress: String = "127.0.0.1", clientPort: Int = 40000, clientOwner: ConnectionOwner? = nil,
+        bodyLength: Int = 0
     ) {
         self.method = method
         self.path = path
@@ -33,6 +37,7 @@ public struct ServerRequest: Sendable {
         self.query = query
         self.clientAddress = clientAddress
         self.clientPort = clientPort
+        self.clientOwner = clientOwner ?? .address(clientAddress)
         self.bodyLength = bodyLength
     }
 

@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            Refused requests (no or wrong token, gate refusals) per second per client address before they \
+            Refused requests (no or wrong token, gate refusals) per second per client (user, or address) before they \
             are answered 429; a request with the token never is; 0 for no limit (env JOBCREDS_RATE_LIMIT; default \
             \(Self.defaults.ratePerSecond.formatted)).
             """)
@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            The most open connections per client address (env JOBCREDS_MAX_CONNECTIONS_PER_CLIENT; default \
+            The most open connections per client, a user or address (env JOBCREDS_MAX_CONNECTIONS_PER_CLIENT; default \
             \(Self.defaults.maxConnectionsPerClient)).
             """)
     var maxConnectionsPerClient: Int?

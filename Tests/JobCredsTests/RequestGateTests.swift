@@ -63,22 +63,24 @@ import Testing
         #expect(gate.check(request(body: -1))?.status == 413)
     }
 
-    @Test func refusalsDrawFromATokenBucketPerClientAddress() {
+    @Test func refusalsDrawFromATokenBucketPerClient() {
         var settings = GateSettings()
         settings.ratePerSecond = 10
         settings.burst = 20
         let clock = FakeUptime()
         let uptime = MonotonicClock { .milliseconds(Int64(clock.now.withLock { $0 } * 1000)) }
         let gate = RequestGate(host: "127.0.0.1", port: 9911, settings: settings, uptime: uptime)
-        let first = (0..<25).map { _ in gate.throttle("127.0.0.1") }
+        let first = (0..<25).map { _ in gate.throttle(.user(65534)) }
         #expect(first.prefix(20).allSatisfy { $0 == nil })
         #expect(first.suffix(5).allSatisfy { $0?.status == 429 && $0?.retryAfter == 1 && $0?.code == .rateLimited })
-        #expect(gate.throttle("127.0.0.2") == nil)  // another address has its own bucket
+        #expect(first.last??.message.hasSuffix("from this user") == true)
+        #expect(gate.throttle(.user(1000)) == nil)  // another user has its own bucket
+        #expect(gate.throttle(.address("127.0.0.2")) == nil)  // so has an address without a known user
         clock.advance(0.5)  // five tokens back
-        #expect((0..<6).map { _ in gate.throttle("127.0.0.1") == nil } == [true, true, true, true, true, false])
+        #expect((0..<6).map { _ in gate.throttle(.user(65534)) == nil } == [true, true, true, true, true, false])
         settings.ratePerSecond = 0
         let unlimited = RequestGate(host: "127.0.0.1", port: 9911, settings: settings)
-        #expect((0..<10_000).allSatisfy { _ in unlimited.throttle("127.0.0.1") == nil })
+        #expect((0..<10_000).allSatisfy { _ in unlimited.throttle(.user(0)) == nil })
     }
 
     /// The checks before routing draw nothing: only refusals are limited.
@@ -88,6 +90,6 @@ import Testing
         settings.burst = 1
         let gate = RequestGate(host: "127.0.0.1", port: 9911, settings: settings)
         #expect((0..<1000).allSatisfy { _ in gate.check(request()) == nil })
-        #expect(gate.throttle("127.0.0.1") == nil && gate.throttle("127.0.0.1")?.status == 429)
+        #expect(gate.throttle(.user(0)) == nil && gate.throttle(.user(0))?.status == 429)
     }
 }

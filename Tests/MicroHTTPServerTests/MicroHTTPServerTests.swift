@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import Glibc
 import HTTPTransport
 import MicroHTTPServer
 import Synchronization
@@ -98,5 +99,80 @@ import Testing
         #expect(throws: ServerError.self) {
             _ = try MicroHTTPServer(.init(host: "127.0.0.1", port: UInt16(first.port)), handler: Echo())
         }
+    }
+
+    /// Counts refused connections, for the ledger tests.
+    final class Refusals: ServerHandler {
+        let seen = Mutex<[ConnectionRefusal]>([])
+        let requests = Mutex<[ServerRequest]>([])
+        func respond(to request: ServerRequest) -> ServerResponse {
+            requests.withLock { $0.append(request) }
+            return ServerResponse(status: 200, headers: [], body: [])
+        }
+        func connectionRefused(_ refusal: ConnectionRefusal) { seen.withLock { $0.append(refusal) } }
+    }
+
+    /// The server knows which user holds the other end of each connection (sock_diag), whatever
+    /// address it connects from (issue 14, finding 4).
+    @Test func knowsTheUserAtTheOtherEnd() async throws {
+        let handler = Refusals()
+        let server = try MicroHTTPServer(.init(host: "127.0.0.1", port: 0), handler: handler)
+        defer { server.stop() }
+        _ = try await client.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(server.port)/"))
+        let request = try #require(handler.requests.withLock { $0.first })
+        #expect(request.clientOwner == .user(geteuid()))
+    }
+
+    /// One owner may hold `perClientConnectionLimit` connections; the next is shut down at once and
+    /// reported, not served.
+    @Test func anOwnerOverItsLimitIsShutDownAndReported() throws {
+        let handler = Refusals()
+        let server = try MicroHTTPServer(
+            .init(host: "127.0.0.1", port: 0, perClientConnectionLimit: 2), handler: handler)
+        defer { server.stop() }
+        let sockets = (0..<3).map { _ in Self.connect(port: server.port) }
+        defer { sockets.forEach { close($0) } }
+        #expect(Self.waitForEOF(sockets[2]))
+        let refusals = handler.seen.withLock { $0 }
+        #expect(refusals.count == 1)
+        #expect(refusals.first?.reason == .perClientLimit && refusals.first?.owner == .user(geteuid()))
+    }
+
+    /// A connection that has not sent a whole request head by the deadline is shut down, however
+    /// it dribbles.
+    @Test func aConnectionWithoutARequestHeadIsCutAtTheDeadline() throws {
+        let handler = Refusals()
+        let server = try MicroHTTPServer(
+            .init(host: "127.0.0.1", port: 0, requestHeadDeadline: .milliseconds(300), idleTimeoutSeconds: 30),
+            handler: handler)
+        defer { server.stop() }
+        let socket = Self.connect(port: server.port)
+        defer { close(socket) }
+        _ = "GET / HT".withCString { send(socket, $0, 8, 0) }
+        #expect(Self.waitForEOF(socket))
+        #expect(handler.seen.withLock { $0.map(\.reason) } == [.noRequestHead])
+    }
+
+    static func connect(port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return fd
+    }
+
+    /// Whether the server closes `fd` within 3 s.
+    static func waitForEOF(_ fd: Int32) -> Bool {
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, 0)
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 }

@@ -26,6 +26,9 @@ struct CMicroHTTPDShims_config {
     int keep_escapes;
     MHD_RequestCompletedCallback completed;
     void *completed_context;
+    /// MHD_OPTION_NOTIFY_CONNECTION: told when each TCP connection opens and closes.
+    MHD_NotifyConnectionCallback connection_notify;
+    void *connection_notify_context;
 };
 
 /// MHD_start_daemon with the options of `config`.
@@ -34,6 +37,19 @@ struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *
 
 /// The client's socket address (MHD_get_connection_info, MHD_CONNECTION_INFO_CLIENT_ADDRESS).
 const struct sockaddr *CMicroHTTPDShims_client_address(struct MHD_Connection *connection);
+
+/// The socket context set when the connection was notified as started (MHD_CONNECTION_INFO_SOCKET_CONTEXT).
+void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection);
+
+/// The connection's socket (MHD_CONNECTION_INFO_CONNECTION_FD); -1 if unknown.
+int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection);
+
+/// The user id owning the other end of the TCP connection on `fd`: the socket whose source is
+/// this connection's peer and whose destination is this connection's local address, found with
+/// sock_diag (NETLINK_SOCK_DIAG, as `ss -e` does). Only a peer in this network namespace (on
+/// loopback: a process on this host or in this pod) can be found. Returns 0 and sets `uid` on
+/// success, -1 when the lookup is impossible (no such socket, sock_diag unavailable).
+int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid);
 
 /// The port the daemon is bound to (MHD_get_daemon_info, MHD_DAEMON_INFO_BIND_PORT); 0 if unknown.
 uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon);

@@ -23,4 +23,7 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reloadFailed = "reload_failed"
     /// The process stops: why.
     case stop
+    /// A connection closed before any request on it was answered: its owner's connection limit,
+    /// no slot left, or no request head by the deadline.
+    case connectionRefused = "connection_refused"
 }

@@ -35,6 +35,7 @@ public struct AuditLog: Sendable {
             line.string("request_id", requestId)
             line.string("client_addr", request.clientAddress)
             line.integer("client_port", request.clientPort)
+            Self.owner(request.clientOwner, &line)
             line.string("method", JSONText.truncated(request.method, to: 16))
             line.string("path", JSONText.truncated(request.path, to: 256))
             line.integer("status", status)
@@ -52,6 +53,26 @@ public struct AuditLog: Sendable {
             if let expiration = decision.expiration {
                 line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }
             }
+        }
+    }
+
+    /// The line for a connection closed before any request on it was answered.
+    public func connectionRefused(_ refusal: ConnectionRefusal) {
+        write(.connectionRefused) { line in
+            line.string("client_addr", refusal.clientAddress)
+            line.integer("client_port", refusal.clientPort)
+            Self.owner(refusal.owner, &line)
+            line.string("reason", refusal.reason.rawValue)
+        }
+    }
+
+    /// `client_uid`, the user owning the client's socket; where it could not be found,
+    /// `"accounted_by":"address"`: its limits were counted by address.
+    private static func owner(_ owner: ConnectionOwner, _ line: inout JSONText.ObjectWriter) {
+        if let uid = owner.uid {
+            line.integer("client_uid", Int(uid))
+        } else {
+            line.string("accounted_by", "address")
         }
     }
 

@@ -70,6 +70,11 @@ public final class AuditedLayer: ServerHandler {
         return routed.response
     }
 
+    /// A connection closed before a request: one `connection_refused` line.
+    public func connectionRefused(_ refusal: ConnectionRefusal) {
+        audit.connectionRefused(refusal)
+    }
+
     /// What the router decides from: the cache and the tokens as they are now.
     private func context() -> RouteContext {
         let now = clock.now
@@ -85,7 +90,7 @@ public final class AuditedLayer: ServerHandler {
             gate.check(request)?.routed
             ?? router.route(request, context: context())
         if request.method == "HEAD" { routed.decision = routed.decision.answeringHead() }
-        guard routed.decision.denial != nil, let limited = gate.throttle(request.clientAddress) else { return routed }
+        guard routed.decision.denial != nil, let limited = gate.throttle(request.clientOwner) else { return routed }
         return limited.routed
     }
 }

@@ -13,7 +13,9 @@ import Synchronization
 ///   browsers do (anti-SSRF, as the EC2 metadata service does).
 /// - Request line plus headers at most `maxHeaderBytes`; no body (GET and HEAD carry none).
 ///
-/// `throttle`, after a request was refused: a token bucket per client address, `ratePerSecond`
+/// `throttle`, after a request was refused: a token bucket per client (the user owning the
+/// connecting socket, so a user on many 127/8 addresses is one client; its address where the user
+/// cannot be found), `ratePerSecond`
 /// with `burst`, 429 with `Retry-After` once it is empty. Only refused requests draw from it (no
 /// token, a wrong token, a gate refusal: where guessing and abuse live); a request the router
 /// serves is never throttled, so a tool that asks for credentials on every AWS call (botocore,
@@ -36,7 +38,7 @@ public final class RequestGate: Sendable {
 
     private let allowedHosts: Set<String>
     private let settings: GateSettings
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Mutex<[ConnectionOwner: Bucket]>([:])
     private let uptime: MonotonicClock
 
     private struct Bucket {
@@ -95,9 +97,9 @@ public final class RequestGate: Sendable {
         return nil
     }
 
-    /// For a request that is being refused: 429 if its client address has used up its refusals,
-    /// else nil (the refusal stands). Each call draws one token.
-    public func throttle(_ client: String) -> Denial? {
+    /// For a request that is being refused: 429 if its client has used up its refusals, else nil
+    /// (the refusal stands). Each call draws one token.
+    public func throttle(_ client: ConnectionOwner) -> Denial? {
         guard settings.ratePerSecond > 0 else { return nil }
         let elapsed = uptime.now.components
         let now = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
@@ -117,7 +119,9 @@ public final class RequestGate: Sendable {
         guard allowed else {
             return Denial(
                 status: 429, code: .rateLimited,
-                message: "more than \(Int(settings.ratePerSecond)) refused requests per second from this address",
+                message:
+                    "more than \(Int(settings.ratePerSecond)) refused requests per second from this "
+                    + (client.uid == nil ? "address" : "user"),
                 retryAfter: max(1, Int((1 / settings.ratePerSecond).rounded(.up))))
         }
         return nil

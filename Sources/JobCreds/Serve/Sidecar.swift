@@ -187,7 +187,8 @@ public final class Sidecar: Sendable {
         try MicroHTTPServer(
             .init(
                 host: address.host, port: address.port, threads: threads, connectionLimit: gate.maxConnections,
-                perClientConnectionLimit: gate.maxConnectionsPerClient, idleTimeoutSeconds: gate.idleTimeoutSeconds,
+                perClientConnectionLimit: gate.maxConnectionsPerClient, reservedConnections: gate.reservedConnections,
+                requestHeadDeadline: gate.requestHeadDeadline, idleTimeoutSeconds: gate.idleTimeoutSeconds,
                 connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0, keepsEscapes: true),
             handler: handler)
     }

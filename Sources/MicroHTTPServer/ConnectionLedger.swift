@@ -1,0 +1,116 @@
+import Glibc
+import Synchronization
+
+/// The connections open, counted by owner: admits a new one only while its owner is under the
+/// per-owner limit and a slot is open to it, and closes one whose first request head has not
+/// arrived by the deadline. Users trusted with the reserve (the server's own user and root: the
+/// health probe) may use `reserved` slots beyond `total` that nobody else can take.
+///
+/// Thread-safety: a `Mutex`; called from the pool's threads and from deadline timers.
+final class ConnectionLedger: Sendable {
+    /// The limits.
+    struct Limits: Sendable {
+        /// Connections one owner may hold (0: no limit).
+        var perOwner: Int
+        /// Connections everybody may hold together, the reserve aside.
+        var total: Int
+        /// Slots beyond `total` only `privileged` users may take.
+        var reserved: Int
+        /// The users trusted with the reserve.
+        var privileged: Set<UInt32>
+    }
+
+    /// One open connection: what a request and the deadline need to know of it. Reached from
+    /// libmicrohttpd's socket context, retained until the connection closes.
+    final class Record: Sendable {
+        let id: Int
+        let owner: ConnectionOwner
+        let clientAddress: String
+        let clientPort: Int
+        fileprivate let headSeen = Atomic<Bool>(false)
+
+        init(id: Int, owner: ConnectionOwner, clientAddress: String, clientPort: Int) {
+            self.id = id
+            self.owner = owner
+            self.clientAddress = clientAddress
+            self.clientPort = clientPort
+        }
+
+        /// A request head arrived on this connection.
+        func sawRequestHead() {
+            if !headSeen.load(ordering: .relaxed) { headSeen.store(true, ordering: .relaxed) }
+        }
+    }
+
+    private struct Open {
+        let record: Record
+        let descriptor: Int32
+        let counted: Bool
+    }
+
+    private struct State {
+        var nextId = 1
+        var open: [Int: Open] = [:]
+        var byOwner: [ConnectionOwner: Int] = [:]
+        var total = 0
+    }
+
+    private let limits: Limits
+    private let state = Mutex(State())
+
+    init(_ limits: Limits) {
+        self.limits = limits
+    }
+
+    /// A connection opened on `descriptor`. Returns its record and, if it may not stay, why (the
+    /// caller shuts it down; it is not counted).
+    func opened(
+        descriptor: Int32, owner: ConnectionOwner, clientAddress: String, clientPort: Int
+    ) -> (Record, ConnectionRefusal.Reason?) {
+        state.withLock { state in
+            let record = Record(id: state.nextId, owner: owner, clientAddress: clientAddress, clientPort: clientPort)
+            state.nextId += 1
+            let held = state.byOwner[owner, default: 0]
+            let privileged = owner.uid.map(limits.privileged.contains) ?? false
+            let slots = limits.total + (privileged ? limits.reserved : 0)
+            let refusal: ConnectionRefusal.Reason? =
+                if limits.perOwner > 0 && held >= limits.perOwner {
+                    .perClientLimit
+                } else if limits.total > 0 && state.total >= slots {
+                    .connectionLimit
+                } else {
+                    nil
+                }
+            if refusal == nil {
+                state.byOwner[owner] = held + 1
+                state.total += 1
+            }
+            state.open[record.id] = Open(record: record, descriptor: descriptor, counted: refusal == nil)
+            return (record, refusal)
+        }
+    }
+
+    /// The connection closed: its slot is free again. (libmicrohttpd closes the socket after
+    /// telling, so no descriptor held here is ever one reused by another connection.)
+    func closed(_ record: Record) {
+        state.withLock { state in
+            guard let entry = state.open.removeValue(forKey: record.id), entry.counted else { return }
+            state.total -= 1
+            let held = state.byOwner[record.owner, default: 1] - 1
+            state.byOwner[record.owner] = held > 0 ? held : nil
+        }
+    }
+
+    /// At the deadline: shuts the connection down (libmicrohttpd then closes it) if it is still
+    /// open and no request head arrived on it.
+    /// - Returns: true if it was shut down.
+    func expireIfHeadless(_ record: Record) -> Bool {
+        state.withLock { state in
+            guard let entry = state.open[record.id], !record.headSeen.load(ordering: .relaxed) else { return false }
+            return shutdown(entry.descriptor, Int32(SHUT_RDWR)) == 0
+        }
+    }
+
+    /// Connections held now, by owner (for tests and diagnostics).
+    var heldByOwner: [ConnectionOwner: Int] { state.withLock { $0.byOwner } }
+}
