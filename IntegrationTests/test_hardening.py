@@ -506,3 +506,21 @@ def test_a_request_head_dribbled_slower_than_the_deadline_is_cut(serve):
     line = [line for line in sidecar.audit() if line["event"] == "connection_refused"][-1]
     assert line["reason"] == "no_request_head" and line["client_uid"] == os.geteuid(), line
     assert good(sidecar)
+
+
+# -- refusals libmicrohttpd made on its own (issue 14, finding 5, in part) ----------------------
+
+@pytest.mark.parametrize("data,status", [
+    (b"GET /v1/credentials HTTP/1.1\r\nAuthorization: %s\r\n\r\n", 403),  # no Host
+    (b"GET /v1/cred entials HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n\r\n", 404),  # a space
+])
+def test_what_libmicrohttpd_refused_itself_is_now_the_gates_json_refusal(serve, data, status):
+    # Before: libmicrohttpd's strict mode answered an HTML 400 (no Host) or dropped the
+    # connection (a space in the target), with no audit line.
+    sidecar = serve()
+    reply = raw(sidecar, data.replace(b"%s", sidecar.token.encode()))
+    assert status_of(reply) == status, reply[:300]
+    body = json.loads(reply.split(b"\r\n\r\n", 1)[1])
+    assert set(body) == {"code", "message"} and b"<html" not in reply.lower()
+    line = [line for line in sidecar.audit() if line["event"] == "request"][-1]
+    assert line["status"] == status and line["decision"] == "deny", line

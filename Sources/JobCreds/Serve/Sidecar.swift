@@ -180,7 +180,9 @@ public final class Sidecar: Sendable {
         audit.lifecycle(.stop, [("reason", reason)])
     }
 
-    /// A listener for the build's requests, with the gate's connection limits.
+    /// A listener for the build's requests, with the gate's connection limits. libmicrohttpd's
+    /// strict mode is off: it would answer a request without `Host` with its own HTML page, and
+    /// drop one with a space in its target, unaudited; the gate refuses both, as JSON, audited.
     private static func listen(
         on address: ListenAddress, threads: Int, gate: GateSettings, handler: AuditedLayer
     ) throws(ServerError) -> MicroHTTPServer {
@@ -189,7 +191,8 @@ public final class Sidecar: Sendable {
                 host: address.host, port: address.port, threads: threads, connectionLimit: gate.maxConnections,
                 perClientConnectionLimit: gate.maxConnectionsPerClient, reservedConnections: gate.reservedConnections,
                 requestHeadDeadline: gate.requestHeadDeadline, idleTimeoutSeconds: gate.idleTimeoutSeconds,
-                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0, keepsEscapes: true),
+                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0, strictParsing: false,
+                keepsEscapes: true),
             handler: handler)
     }
 
