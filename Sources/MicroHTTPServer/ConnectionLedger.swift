@@ -36,6 +36,20 @@ final class ConnectionLedger: Sendable {
             self.clientPort = clientPort
         }
 
+        /// The pointer kept in libmicrohttpd's socket context: retained, C owns it until
+        /// `release(opaque:)` at the close.
+        var retainedOpaque: UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
+
+        /// The record behind a socket context, still retained.
+        static func from(opaque: UnsafeMutableRawPointer) -> Record {
+            Unmanaged<Record>.fromOpaque(opaque).takeUnretainedValue()
+        }
+
+        /// The record behind a socket context, its retain handed back to Swift.
+        static func release(opaque: UnsafeMutableRawPointer) -> Record {
+            Unmanaged<Record>.fromOpaque(opaque).takeRetainedValue()
+        }
+
         /// A request head arrived on this connection.
         func sawRequestHead() {
             if !headSeen.load(ordering: .relaxed) { headSeen.store(true, ordering: .relaxed) }

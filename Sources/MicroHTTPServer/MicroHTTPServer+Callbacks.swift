@@ -64,7 +64,7 @@ func connectionNotification(
     if code == connectionClosed {
         guard let opaque = socketContext.pointee else { return }
         socketContext.pointee = nil
-        server.ledger.closed(Unmanaged<ConnectionLedger.Record>.fromOpaque(opaque).takeRetainedValue())
+        server.ledger.closed(ConnectionLedger.Record.release(opaque: opaque))
         return
     }
     let descriptor = CMicroHTTPDShims_connection_fd(connection)
@@ -74,7 +74,7 @@ func connectionNotification(
         descriptor >= 0 && CMicroHTTPDShims_peer_uid(descriptor, &uid) == 0 ? .user(uid) : .address(address)
     let (record, refused) = server.ledger.opened(
         descriptor: descriptor, owner: owner, clientAddress: address, clientPort: port)
-    socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
+    socketContext.pointee = record.retainedOpaque
     if let refused {
         _ = shutdown(descriptor, Int32(SHUT_RDWR))
         server.handler.connectionRefused(
@@ -95,9 +95,7 @@ func connectionNotification(
 
 /// The ledger's record of `connection`, from MHD's socket context.
 private func connectionRecord(of connection: OpaquePointer) -> ConnectionLedger.Record? {
-    CMicroHTTPDShims_socket_context(connection).map {
-        Unmanaged<ConnectionLedger.Record>.fromOpaque($0).takeUnretainedValue()
-    }
+    CMicroHTTPDShims_socket_context(connection).map(ConnectionLedger.Record.from(opaque:))
 }
 
 /// The body length the request declares: its `Content-Length`, -1 for a chunked or unparsable
