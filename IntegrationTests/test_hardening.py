@@ -524,3 +524,29 @@ def test_what_libmicrohttpd_refused_itself_is_now_the_gates_json_refusal(serve, 
     assert set(body) == {"code", "message"} and b"<html" not in reply.lower()
     line = [line for line in sidecar.audit() if line["event"] == "request"][-1]
     assert line["status"] == status and line["decision"] == "deny", line
+
+
+@pytest.mark.parametrize("data,event,status", [
+    (b"GET /v1/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +0\r\n\r\n", "request", 400),
+    (b"GET /v1/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Many: 1\r\n" * 5000 + b"\r\n", "request", 431),
+    (b"GET /v1/credentials HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", "connection_refused", 505),
+    (b"GET /v1/credentials\r\n\r\n", "connection_refused", 400),
+    (b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "connection_refused", 414),
+])
+def test_what_libmicrohttpd_answers_on_its_own_has_one_audit_line(serve, data, event, status):
+    # Before: libmicrohttpd's own answer, and nothing in the audit log.
+    sidecar = serve()
+    before = len(sidecar.audit())
+    reply = raw(sidecar, data)
+    assert status_of(reply) == status, reply[:200]
+    sidecar.wait_until(lambda: len(sidecar.audit()) > before, timeout=5, what="an audit line")
+    time.sleep(0.3)
+    lines = sidecar.audit()[before:]
+    assert len(lines) == 1 and lines[0]["event"] == event, lines
+    if event == "request":
+        assert lines[0]["status"] == status and lines[0]["reason"] == "MalformedRequest", lines
+        assert lines[0]["path"] == "/v1/credentials" and lines[0]["decision"] == "deny"
+    else:
+        assert lines[0]["reason"] == "malformed_request_line", lines
+    assert lines[0]["client_uid"] == os.geteuid()
+    assert good(sidecar)

@@ -3,6 +3,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/time.h>
@@ -17,7 +18,7 @@ static size_t keep_escapes(void *cls, struct MHD_Connection *connection, char *v
 
 struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *config,
                                           MHD_AccessHandlerCallback handler, void *handler_context) {
-    struct MHD_OptionItem options[12];
+    struct MHD_OptionItem options[13];
     size_t n = 0;
     if (config->address != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)config->address};
@@ -50,6 +51,10 @@ struct MHD_Daemon *CMicroHTTPDShims_start(const struct CMicroHTTPDShims_config *
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)config->completed,
                                                config->completed_context};
     }
+    if (config->request_line != NULL) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)config->request_line,
+                                               config->request_line_context};
+    }
     if (config->connection_notify != NULL) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)config->connection_notify,
                                                config->connection_notify_context};
@@ -72,6 +77,21 @@ uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon) {
 void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info == NULL ? NULL : info->socket_context;
+}
+
+unsigned int CMicroHTTPDShims_http_status(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+    return info == NULL ? 0 : info->http_status;
+}
+
+uint64_t CMicroHTTPDShims_bytes_sent(int fd) {
+    struct tcp_info info;
+    memset(&info, 0, sizeof info);
+    socklen_t length = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
+    if (length >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof info.tcpi_bytes_sent) return info.tcpi_bytes_sent;
+    if (length >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked) return info.tcpi_bytes_acked;
+    return 0;
 }
 
 int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection) {

@@ -24,13 +24,18 @@ final class ConnectionLedger: Sendable {
     /// libmicrohttpd's socket context, retained until the connection closes.
     final class Record: Sendable {
         let id: Int
+        let descriptor: Int32
         let owner: ConnectionOwner
         let clientAddress: String
         let clientPort: Int
         fileprivate let headSeen = Atomic<Bool>(false)
+        private let lineSeen = Atomic<Bool>(false)
+        /// The target of the request line last parsed on this connection (one request at a time).
+        private let lastTarget = Mutex("")
 
-        init(id: Int, owner: ConnectionOwner, clientAddress: String, clientPort: Int) {
+        init(id: Int, descriptor: Int32, owner: ConnectionOwner, clientAddress: String, clientPort: Int) {
             self.id = id
+            self.descriptor = descriptor
             self.owner = owner
             self.clientAddress = clientAddress
             self.clientPort = clientPort
@@ -50,6 +55,18 @@ final class ConnectionLedger: Sendable {
             Unmanaged<Record>.fromOpaque(opaque).takeRetainedValue()
         }
 
+        /// A request line was parsed on this connection.
+        func sawRequestLine(target: String) {
+            lastTarget.withLock { $0 = target }
+            if !lineSeen.load(ordering: .relaxed) { lineSeen.store(true, ordering: .relaxed) }
+        }
+
+        /// Whether any request line was parsed on this connection.
+        var sawAnyRequestLine: Bool { lineSeen.load(ordering: .relaxed) }
+
+        /// The target of the request line last parsed.
+        var requestTarget: String { lastTarget.withLock { $0 } }
+
         /// A request head arrived on this connection.
         func sawRequestHead() {
             if !headSeen.load(ordering: .relaxed) { headSeen.store(true, ordering: .relaxed) }
@@ -58,7 +75,6 @@ final class ConnectionLedger: Sendable {
 
     private struct Open {
         let record: Record
-        let descriptor: Int32
         let counted: Bool
     }
 
@@ -82,7 +98,9 @@ final class ConnectionLedger: Sendable {
         descriptor: Int32, owner: ConnectionOwner, clientAddress: String, clientPort: Int
     ) -> (Record, ConnectionRefusal.Reason?) {
         state.withLock { state in
-            let record = Record(id: state.nextId, owner: owner, clientAddress: clientAddress, clientPort: clientPort)
+            let record = Record(
+                id: state.nextId, descriptor: descriptor, owner: owner, clientAddress: clientAddress,
+                clientPort: clientPort)
             state.nextId += 1
             let held = state.byOwner[owner, default: 0]
             let privileged = owner.uid.map(limits.privileged.contains) ?? false
@@ -99,7 +117,7 @@ final class ConnectionLedger: Sendable {
                 state.byOwner[owner] = held + 1
                 state.total += 1
             }
-            state.open[record.id] = Open(record: record, descriptor: descriptor, counted: refusal == nil)
+            state.open[record.id] = Open(record: record, counted: refusal == nil)
             return (record, refusal)
         }
     }
@@ -115,13 +133,13 @@ final class ConnectionLedger: Sendable {
         }
     }
 
-    /// At the deadline: shuts the connection down (libmicrohttpd then closes it) if it is still
-    /// open and no request head arrived on it.
-    /// - Returns: true if it was shut down.
-    func expireIfHeadless(_ record: Record) -> Bool {
+    /// At the deadline: if the connection is still open and no request head arrived on it,
+    /// `announce`s it (the audit line comes first) and shuts it down (libmicrohttpd then closes it).
+    func expireIfHeadless(_ record: Record, announce: () -> Void) {
         state.withLock { state in
-            guard let entry = state.open[record.id], !record.headSeen.load(ordering: .relaxed) else { return false }
-            return shutdown(entry.descriptor, Int32(SHUT_RDWR)) == 0
+            guard state.open[record.id] != nil, !record.headSeen.load(ordering: .relaxed) else { return }
+            announce()
+            _ = shutdown(record.descriptor, Int32(SHUT_RDWR))
         }
     }
 

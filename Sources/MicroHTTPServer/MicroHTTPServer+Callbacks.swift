@@ -4,8 +4,37 @@ import Dispatch
 import Glibc
 import HTTPCore
 
-/// Markers kept in MHD's per-request `*req_cls` slot; never dereferenced.
+/// Markers kept in MHD's per-request `*req_cls` slot; never dereferenced. `lineSeen`: the request
+/// line is parsed, the handler not yet called; `headersSeen`: the handler has the request.
+private var lineSeen: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0x2) }
 private var headersSeen: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0x1) }
+
+/// MHD's request-line callback (MHD_OPTION_URI_LOG_CALLBACK): the target is kept on the
+/// connection's record, in case libmicrohttpd answers the request on its own.
+func requestLineParsed(
+    context: UnsafeMutableRawPointer?, target: UnsafePointer<CChar>?, connection: OpaquePointer?
+) -> UnsafeMutableRawPointer? {
+    if let connection, let target { connectionRecord(of: connection)?.sawRequestLine(target: String(cString: target)) }
+    return lineSeen
+}
+
+/// MHD's request-completed callback: a request still marked `lineSeen` never reached the
+/// handler; if libmicrohttpd answered it (a status was queued), the handler is told.
+func requestCompleted(
+    context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_RequestTerminationCode
+) {
+    guard let context, let connection, let requestContext, requestContext.pointee == lineSeen,
+        let record = connectionRecord(of: connection)
+    else { return }
+    requestContext.pointee = nil
+    let status = Int(CMicroHTTPDShims_http_status(connection))
+    guard status != 0 else { return }  // the client went away mid-head: nothing was refused
+    HandlerContext.from(opaque: context).handler.requestNotServed(
+        UnservedRequest(
+            status: status, target: record.requestTarget, owner: record.owner, clientAddress: record.clientAddress,
+            clientPort: record.clientPort))
+}
 
 /// MHD's access handler. MHD calls it at least twice per request: once when the headers are in
 /// (answering then would make MHD 0.9.75 close the connection, losing keep-alive), then with any
@@ -29,7 +58,7 @@ func accessHandler(
             bodyLength: declaredBodyLength(headers))
         return queue(server.handler.respond(to: request), on: connection)
     }
-    if requestContext.pointee == nil {
+    if requestContext.pointee == nil || requestContext.pointee == lineSeen {
         requestContext.pointee = headersSeen
         record?.sawRequestHead()
         // A body larger than allowed is never read: the handler answers now and MHD closes.
@@ -64,7 +93,16 @@ func connectionNotification(
     if code == connectionClosed {
         guard let opaque = socketContext.pointee else { return }
         socketContext.pointee = nil
-        server.ledger.closed(ConnectionLedger.Record.release(opaque: opaque))
+        let record = ConnectionLedger.Record.release(opaque: opaque)
+        server.ledger.closed(record)
+        // Bytes went out, yet no request line was ever parsed: libmicrohttpd answered a line it
+        // could not parse. (It tells the application nothing else of it; the socket is still open.)
+        if !record.sawAnyRequestLine, record.descriptor >= 0, CMicroHTTPDShims_bytes_sent(record.descriptor) > 0 {
+            server.handler.connectionRefused(
+                ConnectionRefusal(
+                    reason: .malformedRequestLine, owner: record.owner, clientAddress: record.clientAddress,
+                    clientPort: record.clientPort))
+        }
         return
     }
     let descriptor = CMicroHTTPDShims_connection_fd(connection)
@@ -76,9 +114,9 @@ func connectionNotification(
         descriptor: descriptor, owner: owner, clientAddress: address, clientPort: port)
     socketContext.pointee = record.retainedOpaque
     if let refused {
-        _ = shutdown(descriptor, Int32(SHUT_RDWR))
         server.handler.connectionRefused(
             ConnectionRefusal(reason: refused, owner: owner, clientAddress: address, clientPort: port))
+        _ = shutdown(descriptor, Int32(SHUT_RDWR))
     } else if let deadline = server.requestHeadDeadline {
         // A timer per new connection, none while nobody connects: idle costs nothing.
         let ledger = server.ledger
@@ -86,9 +124,10 @@ func connectionNotification(
         let (seconds, attoseconds) = deadline.components
         let wait = DispatchTimeInterval.milliseconds(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
         DispatchQueue.global().asyncAfter(deadline: .now() + wait) {
-            guard ledger.expireIfHeadless(record) else { return }
-            handler.connectionRefused(
-                ConnectionRefusal(reason: .noRequestHead, owner: owner, clientAddress: address, clientPort: port))
+            ledger.expireIfHeadless(record) {
+                handler.connectionRefused(
+                    ConnectionRefusal(reason: .noRequestHead, owner: owner, clientAddress: address, clientPort: port))
+            }
         }
     }
 }

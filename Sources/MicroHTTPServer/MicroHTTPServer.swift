@@ -94,7 +94,8 @@ public final class MicroHTTPServer: Sendable {
                 connection_memory_limit: configuration.connectionMemoryLimit,
                 strict_for_client: configuration.strictParsing ? 1 : 0,
                 keep_escapes: configuration.keepsEscapes ? 1 : 0,
-                completed: nil, completed_context: nil, connection_notify: connectionNotification,
+                completed: requestCompleted, completed_context: context.opaque, request_line: requestLineParsed,
+                request_line_context: context.opaque, connection_notify: connectionNotification,
                 connection_notify_context: context.opaque)
             return CMicroHTTPDShims_start(&config, accessHandler, context.opaque)
         }

@@ -6,9 +6,15 @@ public protocol ServerHandler: Sendable {
 
     /// A connection the server closed before any request on it was answered (it must not block).
     func connectionRefused(_ refusal: ConnectionRefusal)
+
+    /// A request libmicrohttpd answered on its own, never handed to `respond` (it must not block).
+    func requestNotServed(_ request: UnservedRequest)
 }
 
 extension ServerHandler {
     /// By default, nothing.
     public func connectionRefused(_ refusal: ConnectionRefusal) {}
+
+    /// By default, nothing.
+    public func requestNotServed(_ request: UnservedRequest) {}
 }

@@ -26,6 +26,9 @@ struct CMicroHTTPDShims_config {
     int keep_escapes;
     MHD_RequestCompletedCallback completed;
     void *completed_context;
+    /// MHD_OPTION_URI_LOG_CALLBACK: told of each request line as soon as it is parsed.
+    void *(*request_line)(void *context, const char *uri, struct MHD_Connection *connection);
+    void *request_line_context;
     /// MHD_OPTION_NOTIFY_CONNECTION: told when each TCP connection opens and closes.
     MHD_NotifyConnectionCallback connection_notify;
     void *connection_notify_context;
@@ -40,6 +43,14 @@ const struct sockaddr *CMicroHTTPDShims_client_address(struct MHD_Connection *co
 
 /// The socket context set when the connection was notified as started (MHD_CONNECTION_INFO_SOCKET_CONTEXT).
 void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection);
+
+/// The HTTP status of the response queued on the connection (MHD_CONNECTION_INFO_HTTP_STATUS);
+/// 0 if none.
+unsigned int CMicroHTTPDShims_http_status(struct MHD_Connection *connection);
+
+/// Bytes sent so far on the TCP socket `fd` (TCP_INFO's `tcpi_bytes_sent`, or `tcpi_bytes_acked`
+/// on kernels before 4.19); 0 if unknown.
+uint64_t CMicroHTTPDShims_bytes_sent(int fd);
 
 /// The connection's socket (MHD_CONNECTION_INFO_CONNECTION_FD); -1 if unknown.
 int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection);

@@ -56,6 +56,22 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The `request` line for a request libmicrohttpd answered on its own: no method or headers
+    /// are known, only the target and the status it sent.
+    public func unservedRequest(_ request: UnservedRequest, requestId: String, listener: String? = nil) {
+        write(.request) { line in
+            line.string("listener", listener)
+            line.string("request_id", requestId)
+            line.string("client_addr", request.clientAddress)
+            line.integer("client_port", request.clientPort)
+            Self.owner(request.owner, &line)
+            line.string("path", JSONText.truncated(request.target, to: 256))
+            line.integer("status", request.status)
+            line.string("decision", "deny")
+            line.string("reason", DenialCode.malformedRequest.rawValue)
+        }
+    }
+
     /// The line for a connection closed before any request on it was answered.
     public func connectionRefused(_ refusal: ConnectionRefusal) {
         write(.connectionRefused) { line in

@@ -75,6 +75,12 @@ public final class AuditedLayer: ServerHandler {
         audit.connectionRefused(refusal)
     }
 
+    /// A request libmicrohttpd answered on its own: its `request` line, and its count.
+    public func requestNotServed(_ request: UnservedRequest) {
+        audit.unservedRequest(request, requestId: ids.next(), listener: listener)
+        metrics.request(path: request.target, status: request.status, denial: .malformedRequest)
+    }
+
     /// What the router decides from: the cache and the tokens as they are now.
     private func context() -> RouteContext {
         let now = clock.now

@@ -37,4 +37,8 @@ public enum DenialCode: String, Sendable, CaseIterable {
     /// 400 on the instance-metadata listener: a session token asked for without a TTL of 1 to
     /// 21600 seconds.
     case invalidTokenTTL = "InvalidTokenTTL"
+    /// libmicrohttpd refused the request on its own, before jobcreds saw it (a malformed
+    /// `Content-Length`, a head too large for the connection's buffer): its own answer went out,
+    /// so this code is in the audit line and the metrics, never in a body.
+    case malformedRequest = "MalformedRequest"
 }
