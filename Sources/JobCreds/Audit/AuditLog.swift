@@ -31,11 +31,8 @@ public struct AuditLog: Sendable {
         _ request: ServerRequest, requestId: String, status: Int, decision: Decision, listener: String? = nil
     ) -> Bool {
         write(.request) { line in
-            line.string("listener", listener)
-            line.string("request_id", requestId)
-            line.string("client_addr", request.clientAddress)
-            line.integer("client_port", request.clientPort)
-            Self.owner(request.clientOwner, &line)
+            Self.client(
+                listener, requestId, request.clientAddress, request.clientPort, request.clientOwner, &line)
             line.string("method", JSONText.truncated(request.method, to: 16))
             line.string("path", JSONText.truncated(request.path, to: 256))
             line.integer("status", status)
@@ -60,11 +57,7 @@ public struct AuditLog: Sendable {
     /// are known, only the target and the status it sent.
     public func unservedRequest(_ request: UnservedRequest, requestId: String, listener: String? = nil) {
         write(.request) { line in
-            line.string("listener", listener)
-            line.string("request_id", requestId)
-            line.string("client_addr", request.clientAddress)
-            line.integer("client_port", request.clientPort)
-            Self.owner(request.owner, &line)
+            Self.client(listener, requestId, request.clientAddress, request.clientPort, request.owner, &line)
             line.string("path", JSONText.truncated(request.target, to: 256))
             line.integer("status", request.status)
             line.string("decision", "deny")
@@ -80,6 +73,18 @@ public struct AuditLog: Sendable {
             Self.owner(refusal.owner, &line)
             line.string("reason", refusal.reason.rawValue)
         }
+    }
+
+    /// A request line's first fields: which listener, the request id, who asked.
+    private static func client(
+        _ listener: String?, _ requestId: String, _ address: String, _ port: Int, _ owner: ConnectionOwner,
+        _ line: inout JSONText.ObjectWriter
+    ) {
+        line.string("listener", listener)
+        line.string("request_id", requestId)
+        line.string("client_addr", address)
+        line.integer("client_port", port)
+        Self.owner(owner, &line)
     }
 
     /// `client_uid`, the user owning the client's socket; where it could not be found,
