@@ -2,8 +2,8 @@
  * The ceiling of libmicrohttpd on this machine: the smallest server that answers what jobcreds
  * answers. `make bench` runs it beside jobcreds and nginx. By default it starts the daemon with
  * jobcreds's flags and options (an epoll thread pool of one thread per core, the same connection
- * limits, memory limit and strict parsing) and answers on the handler's second call, as jobcreds
- * does, so keep-alive holds; no gate, no router, no audit line.
+ * limits and memory limit, libmicrohttpd's strict mode off) and answers on the handler's second
+ * call, as jobcreds does, so keep-alive holds; no gate, no router, no audit line.
  *
  *   mhd-minimal PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=BYTES]
  *                              [increment=BYTES] [threads=N] [backlog=N] [audit=PATH]
@@ -112,7 +112,6 @@ int main(int argc, char **argv) {
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL};
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)memory, NULL};
     if (increment > 0) options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)increment, NULL};
-    options[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
     if (backlog > 0) options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, backlog, NULL};
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     struct MHD_Daemon *daemon = MHD_start_daemon(flags, (uint16_t)atoi(argv[1]), NULL, NULL, answer, NULL,
