@@ -6,7 +6,7 @@ import Synchronization
 /// arrived by the deadline. Users trusted with the reserve (the server's own user and root: the
 /// health probe) may use `reserved` slots beyond `total` that nobody else can take.
 ///
-/// Thread-safety: a `Mutex`; called from the pool's threads and from deadline timers.
+/// Thread-safety: a `PthreadLock`; called from the pool's threads and from deadline timers.
 final class ConnectionLedger: Sendable {
     /// The limits.
     struct Limits: Sendable {
@@ -31,7 +31,7 @@ final class ConnectionLedger: Sendable {
         fileprivate let headSeen = Atomic<Bool>(false)
         private let lineSeen = Atomic<Bool>(false)
         /// The target of the request line last parsed on this connection (one request at a time).
-        private let lastTarget = Mutex("")
+        private let lastTarget = PthreadLock("")
 
         init(id: Int, descriptor: Int32, owner: ConnectionOwner, clientAddress: String, clientPort: Int) {
             self.id = id
@@ -86,7 +86,7 @@ final class ConnectionLedger: Sendable {
     }
 
     private let limits: Limits
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     init(_ limits: Limits) {
         self.limits = limits
