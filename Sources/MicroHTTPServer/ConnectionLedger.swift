@@ -142,7 +142,4 @@ final class ConnectionLedger: Sendable {
             _ = shutdown(record.descriptor, Int32(SHUT_RDWR))
         }
     }
-
-    /// Connections held now, by owner (for tests and diagnostics).
-    var heldByOwner: [ConnectionOwner: Int] { state.withLock { $0.byOwner } }
 }

@@ -121,9 +121,7 @@ func connectionNotification(
         // A timer per new connection, none while nobody connects: idle costs nothing.
         let ledger = server.ledger
         let handler = server.handler
-        let (seconds, attoseconds) = deadline.components
-        let wait = DispatchTimeInterval.milliseconds(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-        DispatchQueue.global().asyncAfter(deadline: .now() + wait) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + deadline) {
             ledger.expireIfHeadless(record) {
                 handler.connectionRefused(
                     ConnectionRefusal(reason: .noRequestHead, owner: owner, clientAddress: address, clientPort: port))

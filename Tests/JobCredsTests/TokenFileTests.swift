@@ -5,6 +5,21 @@ import Testing
 @Suite struct TokenFileTests {
     static let longToken = "operator-token-0123456789abcdef0123"
 
+    /// An existing token file holding `content` with `mode`.
+    func existingFile(_ content: String = TokenFileTests.longToken, mode: Int) throws -> String {
+        let path = try directory().appendingPathComponent("token").path
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    /// Loading `path` is refused with a message that contains `why`.
+    func expectRefused(_ path: String, _ why: String) {
+        #expect {
+            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
+        } throws: { ($0 as? JobCredsError)?.message.contains(why) == true }
+    }
+
     func directory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -32,21 +47,12 @@ import Testing
         ("operator-token-0123456789abcdef0123\u{7F}", "not printable"),
     ])
     func refusesBadExistingFiles(_ content: String, _ why: String) throws {
-        let path = try directory().appendingPathComponent("token").path
-        try content.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        #expect {
-            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
-        } throws: { ($0 as? JobCredsError)?.message.contains(why) == true }
+        expectRefused(try existingFile(content, mode: 0o600), why)
     }
 
     @Test func refusesATokenFileOthersCanRead() throws {
-        let path = try directory().appendingPathComponent("token").path
-        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        #expect {
-            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
-        } throws: { ($0 as? JobCredsError)?.message.contains("readable by others") == true }
+        let path = try existingFile(mode: 0o644)
+        expectRefused(path, "readable by others")
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
         #expect(try TokenFile.loadOrCreate(at: path, mode: 0o600).token == Array(Self.longToken.utf8))
     }
@@ -72,28 +78,17 @@ import Testing
     @Test func refusesAFIFOWithoutHanging() throws {
         let path = try directory().appendingPathComponent("token").path
         #expect(mkfifo(path, 0o600) == 0)
-        #expect {
-            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
-        } throws: { ($0 as? JobCredsError)?.message.contains("\(path) is not a regular file") == true }
+        expectRefused(path, "\(path) is not a regular file")
     }
 
     @Test func refusesAFileItsGroupCanWrite() throws {
-        let path = try directory().appendingPathComponent("token").path
-        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o620], ofItemAtPath: path)
-        #expect {
-            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
-        } throws: { ($0 as? JobCredsError)?.message.contains("writable by its group or others") == true }
+        expectRefused(try existingFile(mode: 0o620), "writable by its group or others")
     }
 
     @Test(.enabled(if: geteuid() == 0, "only root can give a file away (CI runs as root)"))
     func refusesAFileOfAnotherUser() throws {
-        let path = try directory().appendingPathComponent("token").path
-        try Self.longToken.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let path = try existingFile(mode: 0o600)
         #expect(chown(path, 65534, 65534) == 0)
-        #expect {
-            _ = try TokenFile.loadOrCreate(at: path, mode: 0o600)
-        } throws: { ($0 as? JobCredsError)?.message.contains("is owned by user 65534") == true }
+        expectRefused(path, "is owned by user 65534")
     }
 }
