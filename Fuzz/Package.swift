@@ -21,6 +21,10 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
+            name: "FuzzRequestHead",
+            dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
             name: "FuzzGate", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]

@@ -12,7 +12,7 @@ ROUTES = {"/v1/credentials", "/v1/artifacts", "/v1/artifacts/{name}/download", "
 REASONS = {"Starting", "HostNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
            "RateLimited", "MethodNotAllowed", "MissingToken", "InvalidToken", "NotFound", "CredentialsUnavailable",
            "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted", "ArtifactNotFound", "InvalidQuery",
-           "ConfigurationUnavailable", "MalformedRequest"}
+           "ConfigurationUnavailable", "MalformedRequest", "HTTPVersionNotSupported"}
 
 
 def families(text):

@@ -1,9 +1,9 @@
+#define _GNU_SOURCE
 #include "CMicroHTTPDShims.h"
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/time.h>
@@ -69,11 +69,6 @@ const struct sockaddr *CMicroHTTPDShims_client_address(struct MHD_Connection *co
     return info == NULL ? NULL : info->client_addr;
 }
 
-uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon) {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    return info == NULL ? 0 : info->port;
-}
-
 void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info == NULL ? NULL : info->socket_context;
@@ -84,19 +79,13 @@ unsigned int CMicroHTTPDShims_http_status(struct MHD_Connection *connection) {
     return info == NULL ? 0 : info->http_status;
 }
 
-uint64_t CMicroHTTPDShims_bytes_sent(int fd) {
-    struct tcp_info info;
-    memset(&info, 0, sizeof info);
-    socklen_t length = sizeof info;
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
-    if (length >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof info.tcpi_bytes_sent) return info.tcpi_bytes_sent;
-    if (length >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked) return info.tcpi_bytes_acked;
-    return 0;
-}
-
 int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : info->connect_fd;
+}
+
+int CMicroHTTPDShims_accept(int listener, struct sockaddr *address, socklen_t *length) {
+    return accept4(listener, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {

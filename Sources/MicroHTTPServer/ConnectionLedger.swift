@@ -2,11 +2,12 @@ import Glibc
 import Synchronization
 
 /// The connections open, counted by owner: admits a new one only while its owner is under the
-/// per-owner limit and a slot is open to it, and closes one whose first request head has not
-/// arrived by the deadline. Users trusted with the reserve (the server's own user and root: the
-/// health probe) may use `reserved` slots beyond `total` that nobody else can take.
+/// per-owner limit and a slot is open to it. Users trusted with the reserve (the server's own user
+/// and root: the health probe) may use `reserved` slots beyond `total` that nobody else can take.
+/// A connection is counted from its accept to its close, whether the accept loop or libmicrohttpd
+/// holds it.
 ///
-/// Thread-safety: a `PthreadLock`; called from the pool's threads and from deadline timers.
+/// Thread-safety: a `PthreadLock`; called from the accept loop and from the pool's threads.
 final class ConnectionLedger: Sendable {
     /// The limits.
     struct Limits: Sendable {
@@ -20,15 +21,14 @@ final class ConnectionLedger: Sendable {
         var privileged: Set<UInt32>
     }
 
-    /// One open connection: what a request and the deadline need to know of it. Reached from
-    /// libmicrohttpd's socket context, retained until the connection closes.
+    /// One open connection: what a request needs to know of it. Reached from libmicrohttpd's
+    /// socket context, retained until the connection closes.
     final class Record: Sendable {
         let id: Int
         let descriptor: Int32
         let owner: ConnectionOwner
         let clientAddress: String
         let clientPort: Int
-        fileprivate let headSeen = Atomic<Bool>(false)
         private let lineSeen = Atomic<Bool>(false)
         /// The target of the request line last parsed on this connection (one request at a time).
         private let lastTarget = PthreadLock("")
@@ -67,10 +67,6 @@ final class ConnectionLedger: Sendable {
         /// The target of the request line last parsed.
         var requestTarget: String { lastTarget.withLock { $0 } }
 
-        /// A request head arrived on this connection.
-        func sawRequestHead() {
-            if !headSeen.load(ordering: .relaxed) { headSeen.store(true, ordering: .relaxed) }
-        }
     }
 
     private struct Open {
@@ -81,6 +77,8 @@ final class ConnectionLedger: Sendable {
     private struct State {
         var nextId = 1
         var open: [Int: Open] = [:]
+        /// Connections the accept loop handed to libmicrohttpd, until its notification claims them.
+        var handedOver: [Int32: Record] = [:]
         var byOwner: [ConnectionOwner: Int] = [:]
         var total = 0
     }
@@ -133,13 +131,14 @@ final class ConnectionLedger: Sendable {
         }
     }
 
-    /// At the deadline: if the connection is still open and no request head arrived on it,
-    /// `announce`s it (the audit line comes first) and shuts it down (libmicrohttpd then closes it).
-    func expireIfHeadless(_ record: Record, announce: () -> Void) {
-        state.withLock { state in
-            guard state.open[record.id] != nil, !record.headSeen.load(ordering: .relaxed) else { return }
-            announce()
-            _ = shutdown(record.descriptor, Int32(SHUT_RDWR))
-        }
+    /// The accept loop is handing `record`'s connection to libmicrohttpd, whose notification of
+    /// it (on another thread, perhaps before the hand-over returns) will `claim` it.
+    func handOver(_ record: Record) {
+        state.withLock { $0.handedOver[record.descriptor] = record }
+    }
+
+    /// The record of the connection handed over on `descriptor`, now libmicrohttpd's to close.
+    func claim(descriptor: Int32) -> Record? {
+        state.withLock { $0.handedOver.removeValue(forKey: descriptor) }
     }
 }

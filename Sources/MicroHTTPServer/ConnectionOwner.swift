@@ -1,3 +1,5 @@
+internal import CMicroHTTPDShims
+
 /// Who is at the other end of a connection, as far as this host can tell: the user that owns the
 /// connecting socket (on loopback every peer is a process on this host, or in this pod, and the
 /// kernel knows its user), or, where that cannot be found, only the client's address.
@@ -12,5 +14,14 @@ public enum ConnectionOwner: Hashable, Sendable {
     public var uid: UInt32? {
         if case .user(let uid) = self { return uid }
         return nil
+    }
+}
+
+extension ConnectionOwner {
+    /// The user owning the socket at the other end of the TCP connection on `descriptor` (sock_diag);
+    /// nil where that cannot be found.
+    static func of(_ descriptor: Int32) -> ConnectionOwner? {
+        var uid: UInt32 = 0
+        return CMicroHTTPDShims_peer_uid(descriptor, &uid) == 0 ? .user(uid) : nil
     }
 }

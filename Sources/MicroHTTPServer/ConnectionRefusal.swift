@@ -7,12 +7,9 @@ public struct ConnectionRefusal: Sendable, Equatable {
         case perClientLimit = "per_client_limit"
         /// Every connection slot open to its owner is taken.
         case connectionLimit = "connection_limit"
-        /// It did not complete its first request head within the deadline (loopback clients send
-        /// it in one packet).
+        /// It did not complete its request head within the deadline (loopback clients send it in
+        /// one packet).
         case noRequestHead = "no_request_head"
-        /// libmicrohttpd answered a request line it could not parse (`HTTP/2.0`, HTTP/0.9, a
-        /// target longer than its buffer) on its own, and closed the connection.
-        case malformedRequestLine = "malformed_request_line"
     }
 
     public var reason: Reason

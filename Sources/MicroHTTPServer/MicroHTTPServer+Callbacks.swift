@@ -1,6 +1,5 @@
 internal import CMicroHTTPD
 internal import CMicroHTTPDShims
-import Dispatch
 import Glibc
 import HTTPCore
 
@@ -60,7 +59,6 @@ func accessHandler(
     }
     if requestContext.pointee == nil || requestContext.pointee == lineSeen {
         requestContext.pointee = headersSeen
-        record?.sawRequestHead()
         // A body larger than allowed is never read: the handler answers now and MHD closes.
         // (Two lookups here; the full header list is built once, for the answer.)
         if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return answer() }
@@ -80,10 +78,9 @@ func accessHandler(
 /// `MHD_CONNECTION_NOTIFY_CLOSED` (the C enum's constants do not reach Swift by name).
 private let connectionClosed = MHD_ConnectionNotificationCode(rawValue: 1)
 
-/// MHD's connection notification: each new connection is looked up (who owns the peer's
-/// socket), counted in the ledger (or shut down at once if its owner may not open another) and
-/// given its request-head deadline; each closed one frees its slot. The record lives in MHD's
-/// socket context, retained until the close.
+/// MHD's connection notification: a new connection is one the accept loop handed over, its
+/// ledger record claimed and kept in MHD's socket context (retained until the close); a closed
+/// one frees its slot.
 func connectionNotification(
     context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
     socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
@@ -93,41 +90,11 @@ func connectionNotification(
     if code == connectionClosed {
         guard let opaque = socketContext.pointee else { return }
         socketContext.pointee = nil
-        let record = ConnectionLedger.Record.release(opaque: opaque)
-        server.ledger.closed(record)
-        // Bytes went out, yet no request line was ever parsed: libmicrohttpd answered a line it
-        // could not parse. (It tells the application nothing else of it; the socket is still open.)
-        if !record.sawAnyRequestLine, record.descriptor >= 0, CMicroHTTPDShims_bytes_sent(record.descriptor) > 0 {
-            server.handler.connectionRefused(
-                ConnectionRefusal(
-                    reason: .malformedRequestLine, owner: record.owner, clientAddress: record.clientAddress,
-                    clientPort: record.clientPort))
-        }
+        server.ledger.closed(ConnectionLedger.Record.release(opaque: opaque))
         return
     }
     let descriptor = CMicroHTTPDShims_connection_fd(connection)
-    let (address, port) = clientAddress(of: connection)
-    var uid: UInt32 = 0
-    let owner: ConnectionOwner =
-        descriptor >= 0 && CMicroHTTPDShims_peer_uid(descriptor, &uid) == 0 ? .user(uid) : .address(address)
-    let (record, refused) = server.ledger.opened(
-        descriptor: descriptor, owner: owner, clientAddress: address, clientPort: port)
-    socketContext.pointee = record.retainedOpaque
-    if let refused {
-        server.handler.connectionRefused(
-            ConnectionRefusal(reason: refused, owner: owner, clientAddress: address, clientPort: port))
-        _ = shutdown(descriptor, Int32(SHUT_RDWR))
-    } else if let deadline = server.requestHeadDeadline {
-        // A timer per new connection, none while nobody connects: idle costs nothing.
-        let ledger = server.ledger
-        let handler = server.handler
-        DispatchQueue.global().asyncAfter(deadline: .now() + deadline) {
-            ledger.expireIfHeadless(record) {
-                handler.connectionRefused(
-                    ConnectionRefusal(reason: .noRequestHead, owner: owner, clientAddress: address, clientPort: port))
-            }
-        }
-    }
+    if let record = server.ledger.claim(descriptor: descriptor) { socketContext.pointee = record.retainedOpaque }
 }
 
 /// The ledger's record of `connection`, from MHD's socket context.
@@ -153,6 +120,8 @@ private func queue(_ response: ServerResponse, on connection: OpaquePointer) -> 
     }
     guard let created else { return MHD_Result.NO }
     defer { MHD_destroy_response(created) }
+    // One request per connection: the next one must come through the accept loop's check.
+    guard MHD_add_response_header(created, "Connection", "close") == MHD_Result.YES else { return MHD_Result.NO }
     for (name, value) in response.headers {
         // withCString: a small string is copied to the stack, not to a new array.
         let added = name.withCString { name in value.withCString { MHD_add_response_header(created, name, $0) } }

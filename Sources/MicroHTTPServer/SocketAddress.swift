@@ -28,6 +28,11 @@ struct SocketAddress: CustomStringConvertible {
         }
     }
 
+    /// The length of the address `withSockaddr` hands out.
+    var length: socklen_t {
+        socklen_t(isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    }
+
     /// Calls `body` with a pointer to the address, valid only during the call.
     func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>) -> Result) -> Result {
         withUnsafePointer(to: storage) { pointer in

@@ -85,6 +85,14 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: String?
 
     @Option(
+        help: """
+            Close a connection that has not sent its whole request head this long after connecting, however \
+            slowly it sends (env JOBCREDS_REQUEST_HEAD_TIMEOUT; default \
+            \(DurationText.format(Self.defaults.requestHeadDeadline))).
+            """)
+    var requestHeadTimeout: String?
+
+    @Option(
         help: ArgumentHelp(
             "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 0.0.0.0:9912; nothing secret is there "
                 + "(env JOBCREDS_METRICS_LISTEN; default off).", valueName: "host:port"))
@@ -156,6 +164,13 @@ struct ServeCommand: AsyncParsableCommand {
                     throw JobCredsError(.usage, "--idle-timeout must be below \(Int32.max) seconds")
                 }
                 gate.idleTimeoutSeconds = Int(seconds)
+            }
+            if let text = requestHeadTimeout ?? env["REQUEST_HEAD_TIMEOUT"] {
+                let deadline = try DurationText.parse(text, option: "--request-head-timeout")
+                guard deadline > .zero, deadline <= .seconds(3600) else {
+                    throw JobCredsError(.usage, "--request-head-timeout must be above 0 and at most 1h")
+                }
+                gate.requestHeadDeadline = deadline
             }
             settings = ServeSettings(
                 upstream: try upstream.settings(environment: environment),

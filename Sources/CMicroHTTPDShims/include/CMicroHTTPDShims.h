@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 
@@ -20,7 +22,7 @@ struct CMicroHTTPDShims_config {
     unsigned int per_ip_connection_limit;
     unsigned int connection_timeout_seconds;
     size_t connection_memory_limit;
-    /// MHD_OPTION_STRICT_FOR_CLIENT: 1 rejects HTTP/1.1 without Host and spaces in the URL.
+    /// MHD_OPTION_STRICT_FOR_CLIENT: 0 (what the accept loop lets through, libmicrohttpd parses as it is).
     int strict_for_client;
     /// 1 hands the request target over as sent (MHD_OPTION_UNESCAPE_CALLBACK that keeps `%XX`).
     int keep_escapes;
@@ -48,12 +50,13 @@ void *CMicroHTTPDShims_socket_context(struct MHD_Connection *connection);
 /// 0 if none.
 unsigned int CMicroHTTPDShims_http_status(struct MHD_Connection *connection);
 
-/// Bytes sent so far on the TCP socket `fd` (TCP_INFO's `tcpi_bytes_sent`, or `tcpi_bytes_acked`
-/// on kernels before 4.19); 0 if unknown.
-uint64_t CMicroHTTPDShims_bytes_sent(int fd);
-
 /// The connection's socket (MHD_CONNECTION_INFO_CONNECTION_FD); -1 if unknown.
 int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection);
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (Glibc's module is built without _GNU_SOURCE, so
+/// Swift cannot see accept4; epoll and eventfd, which it also leaves out, come in through the
+/// includes above).
+int CMicroHTTPDShims_accept(int listener, struct sockaddr *address, socklen_t *length);
 
 /// The user id owning the other end of the TCP connection on `fd`: the socket whose source is
 /// this connection's peer and whose destination is this connection's local address, found with
@@ -61,8 +64,5 @@ int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection);
 /// loopback: a process on this host or in this pod) can be found. Returns 0 and sets `uid` on
 /// success, -1 when the lookup is impossible (no such socket, sock_diag unavailable).
 int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid);
-
-/// The port the daemon is bound to (MHD_get_daemon_info, MHD_DAEMON_INFO_BIND_PORT); 0 if unknown.
-uint16_t CMicroHTTPDShims_bound_port(struct MHD_Daemon *daemon);
 
 #endif

@@ -53,6 +53,21 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The `request` line for a head refused before parsing: the method and target if the request
+    /// line was well formed, the status and code it was answered with.
+    public func refusedRequest(
+        _ request: RefusedRequest, requestId: String, status: Int, code: DenialCode, listener: String? = nil
+    ) {
+        write(.request) { line in
+            Self.client(listener, requestId, request.clientAddress, request.clientPort, request.owner, &line)
+            line.string("method", request.line.map { JSONText.truncated($0.method, to: 16) })
+            line.string("path", request.line.map { JSONText.truncated($0.target, to: 256) })
+            line.integer("status", status)
+            line.string("decision", "deny")
+            line.string("reason", code.rawValue)
+        }
+    }
+
     /// The `request` line for a request libmicrohttpd answered on its own: no method or headers
     /// are known, only the target and the status it sent.
     public func unservedRequest(_ request: UnservedRequest, requestId: String, listener: String? = nil) {

@@ -70,12 +70,27 @@ public final class AuditedLayer: ServerHandler {
         return routed.response
     }
 
+    /// A head refused before parsing: its JSON error (429 instead, past its client's refusals), its
+    /// `request` line, its count.
+    public func refuse(_ request: RefusedRequest) -> ServerResponse {
+        let requestId = ids.next()
+        var (response, code) = JSONResponse.refusal(request)
+        if let limited = gate.withLock({ $0 })?.throttle(request.owner) {
+            (response, code) = (limited.routed.response, limited.code)
+        }
+        audit.refusedRequest(request, requestId: requestId, status: response.status, code: code, listener: listener)
+        response.headers.append("X-Request-Id", requestId)
+        metrics.request(path: request.line?.target ?? "", status: response.status, denial: code)
+        return response
+    }
+
     /// A connection closed before a request: one `connection_refused` line.
     public func connectionRefused(_ refusal: ConnectionRefusal) {
         audit.connectionRefused(refusal)
     }
 
-    /// A request libmicrohttpd answered on its own: its `request` line, and its count.
+    /// A request libmicrohttpd answered on its own (the accept loop's check should leave it nothing
+    /// to refuse): its `request` line, and its count.
     public func requestNotServed(_ request: UnservedRequest) {
         audit.unservedRequest(request, requestId: ids.next(), listener: listener)
         metrics.request(path: request.target, status: request.status, denial: .malformedRequest)

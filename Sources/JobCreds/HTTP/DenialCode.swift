@@ -8,7 +8,8 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case hostNotAllowed = "HostNotAllowed"
     /// 403: `X-Forwarded-For`, `Forwarded` or `Origin`: a proxy or a browser.
     case forwardedRequestRefused = "ForwardedRequestRefused"
-    /// 431: request line and headers over the limit.
+    /// 431: request line and headers over the limit (in bytes, or in header fields and query
+    /// arguments).
     case headersTooLarge = "HeadersTooLarge"
     /// 413: a body, which no request here carries.
     case bodyNotAllowed = "BodyNotAllowed"
@@ -37,8 +38,10 @@ public enum DenialCode: String, Sendable, CaseIterable {
     /// 400 on the instance-metadata listener: a session token asked for without a TTL of 1 to
     /// 21600 seconds.
     case invalidTokenTTL = "InvalidTokenTTL"
-    /// libmicrohttpd refused the request on its own, before jobcreds saw it (a malformed
-    /// `Content-Length`, a head too large for the connection's buffer): its own answer went out,
-    /// so this code is in the audit line and the metrics, never in a body.
+    /// 400: a request head that is not HTTP/1.1 as clients send it (a bad request line, HTTP/0.9,
+    /// a bare LF, a control byte, a folded or nameless header line, a `Content-Length` that is not
+    /// digits), refused before libmicrohttpd parses it.
     case malformedRequest = "MalformedRequest"
+    /// 505: an HTTP version other than 1.0 and 1.1.
+    case httpVersionNotSupported = "HTTPVersionNotSupported"
 }

@@ -33,6 +33,21 @@ public enum JSONResponse {
         json(status, JSONText.object([("code", JSONText.quote(code.rawValue)), ("message", JSONText.quote(message))]))
     }
 
+    /// The answer to a head the server refused before parsing it, and its code.
+    public static func refusal(_ request: RefusedRequest) -> (ServerResponse, DenialCode) {
+        let (code, message): (DenialCode, String) =
+            switch request.reason {
+            case .malformed:
+                (
+                    .malformedRequest,
+                    "not an HTTP/1.1 request head as clients send one (request line, CRLF line ends, header fields)"
+                )
+            case .headTooLarge: (.headersTooLarge, "the request line and headers are over the limit in bytes or fields")
+            case .versionNotSupported: (.httpVersionNotSupported, "only HTTP/1.0 and HTTP/1.1 are served")
+            }
+        return (error(request.reason.status, .refused(code), message), code)
+    }
+
     /// Whether `method` is one the sidecar's listeners serve (GET and HEAD).
     public static func isServed(_ method: String) -> Bool {
         method == "GET" || method == "HEAD"

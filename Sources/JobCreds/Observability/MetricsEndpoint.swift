@@ -28,4 +28,8 @@ public struct MetricsEndpoint: ServerHandler {
             status: 200, headers: [("Content-Type", Self.contentType), ("Cache-Control", "no-store")],
             body: metrics.exposition(cache: cache, now: clock.now))
     }
+
+    public func refuse(_ request: RefusedRequest) -> ServerResponse {
+        JSONResponse.refusal(request).0
+    }
 }

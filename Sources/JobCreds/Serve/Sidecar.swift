@@ -101,7 +101,7 @@ public final class Sidecar: Sendable {
                     .init(
                         host: address.host, port: address.port, threads: 1, connectionLimit: 16,
                         perClientConnectionLimit: 8, idleTimeoutSeconds: settings.gate.idleTimeoutSeconds,
-                        connectionMemoryLimit: 16 * 1024, maxBodyBytes: 0),
+                        maxBodyBytes: 0),
                     handler: endpoint)
                 metricsServer = listener
                 metricsBound = ListenAddress(unchecked: address.host, port: UInt16(listener.port))
@@ -180,9 +180,8 @@ public final class Sidecar: Sendable {
         audit.lifecycle(.stop, [("reason", reason)])
     }
 
-    /// A listener for the build's requests, with the gate's connection limits. libmicrohttpd's
-    /// strict mode is off: it would answer a request without `Host` with its own HTML page, and
-    /// drop one with a space in its target, unaudited; the gate refuses both, as JSON, audited.
+    /// A listener for the build's requests, with the gate's connection and head limits (the
+    /// server's accept loop refuses a head over them, or malformed, as JSON through the layer).
     private static func listen(
         on address: ListenAddress, threads: Int, gate: GateSettings, handler: AuditedLayer
     ) throws(ServerError) -> MicroHTTPServer {
@@ -191,8 +190,7 @@ public final class Sidecar: Sendable {
                 host: address.host, port: address.port, threads: threads, connectionLimit: gate.maxConnections,
                 perClientConnectionLimit: gate.maxConnectionsPerClient, reservedConnections: gate.reservedConnections,
                 requestHeadDeadline: gate.requestHeadDeadline, idleTimeoutSeconds: gate.idleTimeoutSeconds,
-                connectionMemoryLimit: max(16 * 1024, gate.maxHeaderBytes * 2), maxBodyBytes: 0, strictParsing: false,
-                keepsEscapes: true),
+                headLimits: .init(bytes: gate.maxHeaderBytes, fields: 64), maxBodyBytes: 0, keepsEscapes: true),
             handler: handler)
     }
 
