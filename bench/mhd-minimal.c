@@ -3,7 +3,9 @@
  * answers. `make bench` runs it beside jobcreds and nginx. By default it starts the daemon with
  * jobcreds's flags and options (an epoll thread pool of one thread per core, the same connection
  * limits and memory limit, libmicrohttpd's strict mode off) and answers on the handler's second
- * call, as jobcreds does, so keep-alive holds; no gate, no router, no audit line.
+ * call, as jobcreds does (keep-alive holds if the client asks for it; `make bench` asks for
+ * `Connection: close`, as jobcreds answers one request per connection); no gate, no router, no
+ * audit line, and no accept loop of its own: libmicrohttpd accepts.
  *
  *   mhd-minimal PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=BYTES]
  *                              [increment=BYTES] [threads=N] [backlog=N] [audit=PATH]

@@ -41,10 +41,11 @@ def rss_by_file(pid, top=8):
     return sorted(sizes.items(), key=lambda item: -item[1])[:top]
 
 
-def keep_alive_burst(port, token, count):
+def burst(port, token, count):
+    """`count` requests, each on its own connection (`Connection: close`; http.client reconnects)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for _ in range(count):
-        connection.request("GET", "/v1/credentials", headers={"Authorization": token})
+        connection.request("GET", "/v1/credentials", headers={"Authorization": token, "Connection": "close"})
         response = connection.getresponse()
         response.read()
         assert response.status == 200, response.status
@@ -57,14 +58,14 @@ def callgrind_total(dump):
 
 
 def instructions(start, port_of, token_of, state, name, count):
-    """Instructions per keep-alive /v1/credentials request of a server started by `start(wrapper)`
+    """Instructions per /v1/credentials request (a connection each) of a server started by `start(wrapper)`
     under callgrind: instrumentation switched on after a warm-up, then `count` requests."""
     out = state / ("%s.callgrind" % name)
     server = start(("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=%s" % out, "-q"))
     try:
-        keep_alive_burst(port_of(server), token_of(server), 200)
+        burst(port_of(server), token_of(server), 200)
         subprocess.run(["callgrind_control", "-i", "on", str(server.process.pid)], capture_output=True, check=True)
-        keep_alive_burst(port_of(server), token_of(server), count)
+        burst(port_of(server), token_of(server), count)
         subprocess.run(["callgrind_control", "-d", str(server.process.pid)], capture_output=True, check=True)
         time.sleep(1)
     finally:

@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -84,11 +85,24 @@ int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection) {
     return info == NULL ? -1 : info->connect_fd;
 }
 
+void CMicroHTTPDShims_name_thread(const char *name) {
+    (void)pthread_setname_np(pthread_self(), name);
+}
+
 int CMicroHTTPDShims_accept(int listener, struct sockaddr *address, socklen_t *length) {
     return accept4(listener, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {
+int CMicroHTTPDShims_sock_diag_open(void) {
+    int diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (diag < 0) return -1;
+    // The kernel answers at once; the bound is for a kernel that never does.
+    struct timeval bound = {.tv_sec = 0, .tv_usec = 200000};
+    (void)setsockopt(diag, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    return diag;
+}
+
+int CMicroHTTPDShims_peer_uid(int diag, int fd, uint32_t *uid) {
     struct sockaddr_storage local, peer;
     socklen_t local_length = sizeof local, peer_length = sizeof peer;
     if (getsockname(fd, (struct sockaddr *)&local, &local_length) != 0 ||
@@ -103,6 +117,9 @@ int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {
     message.header.nlmsg_len = sizeof message;
     message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     message.header.nlmsg_flags = NLM_F_REQUEST;
+    // The socket is reused: an answer that came after its bound must not be taken for this one.
+    static _Thread_local uint32_t sequence;
+    message.header.nlmsg_seq = ++sequence;
     message.request.sdiag_family = (uint8_t)local.ss_family;
     message.request.sdiag_protocol = IPPROTO_TCP;
     message.request.idiag_states = ~0U;
@@ -124,11 +141,7 @@ int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {
     } else {
         return -1;
     }
-    int diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (diag < 0) return -1;
-    // The kernel answers at once; the bound is for a kernel that never does.
-    struct timeval bound = {.tv_sec = 0, .tv_usec = 200000};
-    (void)setsockopt(diag, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     int found = -1;
     if (sendto(diag, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)sizeof message) {
@@ -136,19 +149,22 @@ int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid) {
             struct nlmsghdr header;
             char bytes[4096];
         } answer;
-        ssize_t length = recv(diag, &answer, sizeof answer, 0);
-        for (struct nlmsghdr *part = &answer.header; length > 0 && NLMSG_OK(part, (size_t)length);
-             part = NLMSG_NEXT(part, length)) {
-            if (part->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-                part->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-                const struct inet_diag_msg *socket_info = NLMSG_DATA(part);
-                *uid = socket_info->idiag_uid;
-                found = 0;
+        for (int reads = 0, done = 0; reads < 4 && !done; reads++) {
+            ssize_t length = recv(diag, &answer, sizeof answer, 0);
+            if (length <= 0) break;
+            for (struct nlmsghdr *part = &answer.header; NLMSG_OK(part, (size_t)length);
+                 part = NLMSG_NEXT(part, length)) {
+                if (part->nlmsg_seq != message.header.nlmsg_seq) continue;  // a late answer to an earlier one
+                done = 1;
+                if (part->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+                    part->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+                    const struct inet_diag_msg *socket_info = NLMSG_DATA(part);
+                    *uid = socket_info->idiag_uid;
+                    found = 0;
+                }
                 break;
             }
-            if (part->nlmsg_type == NLMSG_ERROR || part->nlmsg_type == NLMSG_DONE) break;
         }
     }
-    close(diag);
     return found;
 }

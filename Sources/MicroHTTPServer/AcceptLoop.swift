@@ -51,6 +51,8 @@ final class AcceptLoop: @unchecked Sendable {
     private let listener: Int32
     private let epoll: Int32
     private let wake: Int32
+    /// The sock_diag socket the owners of connections are asked on (-1: none, owners are addresses).
+    private let diag: Int32
     private let ledger: ConnectionLedger
     private let handler: any ServerHandler
     private let settings: Settings
@@ -83,6 +85,7 @@ final class AcceptLoop: @unchecked Sendable {
         headDeadline = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         self.handOver = handOver
         peek = .allocate(byteCount: settings.limits.bytes + 1, alignment: 16)
+        diag = CMicroHTTPDShims_sock_diag_open()
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard epoll >= 0, wake >= 0, Self.watch(epoll, listener, Self.listenerKey, EPOLLIN.rawValue),
@@ -92,6 +95,7 @@ final class AcceptLoop: @unchecked Sendable {
             close(listener)
             if epoll >= 0 { close(epoll) }
             if wake >= 0 { close(wake) }
+            if diag >= 0 { close(diag) }
             peek.deallocate()
             throw ServerError(.listenFailed, "cannot watch the listening socket: \(reason)")
         }
@@ -106,6 +110,7 @@ final class AcceptLoop: @unchecked Sendable {
             close(listener)
             close(epoll)
             close(wake)
+            if diag >= 0 { close(diag) }
             peek.deallocate()
             throw ServerError(.listenFailed, "cannot start the accept thread: \(String(cString: strerror(started)))")
         }
@@ -134,12 +139,13 @@ final class AcceptLoop: @unchecked Sendable {
         else { return }
         var one: UInt64 = 1
         _ = write(wake, &one, 8)
-        acknowledged.wait()
+        _ = acknowledged.wait(timeout: .now() + .seconds(2))  // bounded, should the loop have ended
     }
 
     // MARK: - The loop
 
     private func run() {
+        CMicroHTTPDShims_name_thread("jobcreds-accept")
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
@@ -181,6 +187,7 @@ final class AcceptLoop: @unchecked Sendable {
         }
         for key in Array(connections.keys) { drop(key) }
         close(epoll)
+        if diag >= 0 { close(diag) }
     }
 
     /// Milliseconds until the next deadline; -1 (sleep until something happens) if none.
@@ -237,7 +244,7 @@ final class AcceptLoop: @unchecked Sendable {
         let (clientAddress, clientPort) = withUnsafePointer(to: address) { storage in
             storage.withMemoryRebound(to: sockaddr.self, capacity: 1, SocketAddress.describe)
         }
-        let owner = ConnectionOwner.of(descriptor) ?? .address(clientAddress)
+        let owner = ConnectionOwner.of(descriptor, diag: diag) ?? .address(clientAddress)
         let (record, refused) = ledger.opened(
             descriptor: descriptor, owner: owner, clientAddress: clientAddress, clientPort: clientPort)
         if let refused {

@@ -18,10 +18,10 @@ public enum ConnectionOwner: Hashable, Sendable {
 }
 
 extension ConnectionOwner {
-    /// The user owning the socket at the other end of the TCP connection on `descriptor` (sock_diag);
-    /// nil where that cannot be found.
-    static func of(_ descriptor: Int32) -> ConnectionOwner? {
+    /// The user owning the socket at the other end of the TCP connection on `descriptor`, asked of
+    /// the kernel on the sock_diag socket `diag`; nil where that cannot be found.
+    static func of(_ descriptor: Int32, diag: Int32) -> ConnectionOwner? {
         var uid: UInt32 = 0
-        return CMicroHTTPDShims_peer_uid(descriptor, &uid) == 0 ? .user(uid) : nil
+        return CMicroHTTPDShims_peer_uid(diag, descriptor, &uid) == 0 ? .user(uid) : nil
     }
 }

@@ -58,11 +58,19 @@ int CMicroHTTPDShims_connection_fd(struct MHD_Connection *connection);
 /// includes above).
 int CMicroHTTPDShims_accept(int listener, struct sockaddr *address, socklen_t *length);
 
-/// The user id owning the other end of the TCP connection on `fd`: the socket whose source is
+/// Names the calling thread (pthread_setname_np, also _GNU_SOURCE only), as `top -H` shows it.
+void CMicroHTTPDShims_name_thread(const char *name);
+
+/// A NETLINK_SOCK_DIAG socket for `CMicroHTTPDShims_peer_uid` (answers bounded to 200 ms); -1 if
+/// the kernel offers none.
+int CMicroHTTPDShims_sock_diag_open(void);
+
+/// The user id owning the other end of the TCP connection on `fd`, asked of the kernel on `diag`
+/// (from `CMicroHTTPDShims_sock_diag_open`): the socket whose source is
 /// this connection's peer and whose destination is this connection's local address, found with
 /// sock_diag (NETLINK_SOCK_DIAG, as `ss -e` does). Only a peer in this network namespace (on
 /// loopback: a process on this host or in this pod) can be found. Returns 0 and sets `uid` on
 /// success, -1 when the lookup is impossible (no such socket, sock_diag unavailable).
-int CMicroHTTPDShims_peer_uid(int fd, uint32_t *uid);
+int CMicroHTTPDShims_peer_uid(int diag, int fd, uint32_t *uid);
 
 #endif
