@@ -47,6 +47,7 @@ final class AcceptLoop: @unchecked Sendable {
     private static let wakeKey: UInt64 = 1
     private static let lingerTime: UInt64 = 1_000_000_000
     private static let lingerBytes = 1 << 20
+    private static let acceptBatch = 10
 
     private let listener: Int32
     private let epoll: Int32
@@ -218,8 +219,11 @@ final class AcceptLoop: @unchecked Sendable {
 
     // MARK: - Connections
 
+    /// Accepts what is waiting, at most `acceptBatch` at a time: the listening socket stays ready,
+    /// so the rest comes on the next turn, after the heads already in (a burst is taken in turns,
+    /// as libmicrohttpd takes it, and does not all count against its owner at once).
     private func acceptAll() {
-        while listening {
+        for _ in 0..<Self.acceptBatch where listening {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let descriptor = withUnsafeMutablePointer(to: &address) { storage in
@@ -263,6 +267,7 @@ final class AcceptLoop: @unchecked Sendable {
         connections[key] = Connection(
             descriptor: descriptor, record: record, address: address, addressLength: length, stage: .head)
         heads.push(key, due: Self.monotonicNow() + headDeadline)
+        serve(key, flags: 0)  // in a burst the head is often in already: hand it over at once
     }
 
     private func serve(_ key: UInt64, flags: UInt32) {
