@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// jobcreds builds on Linux only (Glibc, prctl, epoll through libmicrohttpd).
+/// jobcreds builds on Linux only (Glibc, prctl, epoll, eventfd and sock_diag in the accept loop).
 ///
 /// The module graph: each module and what it imports, highest first. Arrows point one way; C never
 /// appears in a public signature; each C library has one wrapper. `scripts/module-graph.py` (the

@@ -1,13 +1,13 @@
 /*
  * The ceiling of libmicrohttpd on this machine: the smallest server that answers what jobcreds
  * answers. `make bench` runs it beside jobcreds and nginx. By default it starts the daemon with
- * jobcreds's flags and options (an epoll thread pool of one thread per core, the same connection
+ * jobcreds's flags and options (a poll thread pool of one thread per core, the same connection
  * limits and memory limit, libmicrohttpd's strict mode off) and answers on the handler's second
  * call, as jobcreds does (keep-alive holds if the client asks for it; `make bench` asks for
  * `Connection: close`, as jobcreds answers one request per connection); no gate, no router, no
  * audit line, and no accept loop of its own: libmicrohttpd accepts.
  *
- *   mhd-minimal PORT BODY_FILE [turbo] [per-connection] [persistent] [memory=BYTES]
+ *   mhd-minimal PORT BODY_FILE [turbo] [epoll] [per-connection] [persistent] [memory=BYTES]
  *                              [increment=BYTES] [threads=N] [backlog=N] [audit=PATH]
  *
  * The optional words try what libmicrohttpd offers beyond jobcreds's settings; `audit=PATH`
@@ -80,12 +80,13 @@ int main(int argc, char **argv) {
     body_length = fread(body, 1, 65536, file);
     fclose(file);
 
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC;
     unsigned int threads = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
-    size_t memory = 16 * 1024, increment = 0;
+    size_t memory = 28 * 1024, increment = 0;
     unsigned int backlog = 0;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "turbo") == 0) flags |= MHD_USE_TURBO;
+        else if (strcmp(argv[i], "epoll") == 0) flags = (flags & ~MHD_USE_POLL_INTERNAL_THREAD) | MHD_USE_EPOLL_INTERNAL_THREAD;
         else if (strcmp(argv[i], "per-connection") == 0) flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
         else if (strcmp(argv[i], "persistent") == 0) persistent = 1;
         else if (strncmp(argv[i], "memory=", 7) == 0) memory = strtoul(argv[i] + 7, NULL, 10);

@@ -5,7 +5,8 @@ import Synchronization
 
 /// An HTTP/1.1 server on libmicrohttpd: an accept loop of its own in front (`AcceptLoop`: the
 /// per-user ledger, the request-head deadline, and every head checked before libmicrohttpd parses
-/// it), then libmicrohttpd's epoll pool, requests handed whole to a synchronous `ServerHandler`.
+/// it), then libmicrohttpd's pool of poll threads, requests handed whole to a synchronous
+/// `ServerHandler`.
 /// One request per connection: every answer says `Connection: close`, so every request's head
 /// passes the accept loop. It knows nothing of AWS.
 ///
@@ -18,7 +19,7 @@ public final class MicroHTTPServer: Sendable {
         public var host: String
         /// The port; 0 picks a free one (read it back from `port`).
         public var port: UInt16
-        /// Threads in the epoll pool.
+        /// Threads in libmicrohttpd's pool.
         public var threads: Int
         /// The most connections open at once (beyond them, only `reservedConnections`).
         public var connectionLimit: Int
@@ -93,9 +94,13 @@ public final class MicroHTTPServer: Sendable {
         let address = try SocketAddress(host: configuration.host, port: configuration.port)
         let listener = try Self.listen(on: address)
         let slots = configuration.connectionLimit + configuration.reservedConnections
+        // poll, not epoll: libmicrohttpd 0.9.75's epoll loop waits a second time, with the full
+        // timeout, whenever one wait returned 128 events, and the connections those events were
+        // about then sit unserved until some other event or the idle timeout (a stall at 256 busy
+        // connections, once every connection is added from outside).
         var config = CMicroHTTPDShims_config(
             flags: UInt32(
-                MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_NO_LISTEN_SOCKET.rawValue),
+                MHD_USE_POLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_NO_LISTEN_SOCKET.rawValue),
             address: nil, port: 0, thread_pool_size: UInt32(max(1, configuration.threads)),
             // The ledger counts per owner and holds the reserve back; libmicrohttpd's own cap is
             // never the one reached (it frees a slot a little after telling the ledger).
