@@ -123,18 +123,26 @@ final class ConnectionLedger: Sendable {
     /// The connection closed: its slot is free again. (libmicrohttpd closes the socket after
     /// telling, so no descriptor held here is ever one reused by another connection.)
     func closed(_ record: Record) {
-        state.withLock { state in
-            guard let entry = state.open.removeValue(forKey: record.id), entry.counted else { return }
-            state.total -= 1
-            let held = state.byOwner[record.owner, default: 1] - 1
-            state.byOwner[record.owner] = held > 0 ? held : nil
-        }
+        state.withLock { Self.release(record, in: &$0) }
     }
 
     /// The accept loop is handing `record`'s connection to libmicrohttpd, whose notification of
-    /// it (on another thread, perhaps before the hand-over returns) will `claim` it.
+    /// it (on another thread, perhaps before the hand-over returns) will `claim` it. A record still
+    /// waiting on the same descriptor is one libmicrohttpd dropped without telling (it closed the
+    /// socket before notifying, so the descriptor could be reused): its slot is freed now.
     func handOver(_ record: Record) {
-        state.withLock { $0.handedOver[record.descriptor] = record }
+        state.withLock { state in
+            if let dropped = state.handedOver.updateValue(record, forKey: record.descriptor) {
+                Self.release(dropped, in: &state)
+            }
+        }
+    }
+
+    private static func release(_ record: Record, in state: inout State) {
+        guard let entry = state.open.removeValue(forKey: record.id), entry.counted else { return }
+        state.total -= 1
+        let held = state.byOwner[record.owner, default: 1] - 1
+        state.byOwner[record.owner] = held > 0 ? held : nil
     }
 
     /// The record of the connection handed over on `descriptor`, now libmicrohttpd's to close.
