@@ -103,8 +103,8 @@ public final class MicroHTTPServer: Sendable {
                 MHD_USE_POLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_NO_LISTEN_SOCKET.rawValue),
             address: nil, port: 0, thread_pool_size: UInt32(max(1, configuration.threads)),
             // The ledger counts per owner and holds the reserve back; libmicrohttpd's own cap is
-            // never the one reached (it frees a slot a little after telling the ledger).
-            connection_limit: UInt32(2 * max(1, slots)), per_ip_connection_limit: 0,
+            // never the one reached (it frees a slot a little after telling the ledger). 0: none.
+            connection_limit: UInt32(clamping: 2 * slots), per_ip_connection_limit: 0,
             connection_timeout_seconds: UInt32(configuration.idleTimeoutSeconds),
             connection_memory_limit: max(
                 configuration.connectionMemoryLimit, configuration.headLimits.connectionMemory),
