@@ -193,8 +193,10 @@ final class AcceptLoop: @unchecked Sendable {
 
     /// Milliseconds until the next deadline; -1 (sleep until something happens) if none.
     private func timeout() -> Int32 {
-        let next = [heads.first, lingering.first, acceptPausedUntil].compactMap { $0 }.min()
-        guard let next else { return -1 }
+        // No array for the minimum: this runs before every wait.
+        guard let next = Self.earliest(Self.earliest(heads.first, lingering.first), acceptPausedUntil) else {
+            return -1
+        }
         let now = Self.monotonicNow()
         guard next > now else { return 0 }
         return Int32(min(60_000, (next - now + 999_999) / 1_000_000))
@@ -370,6 +372,12 @@ final class AcceptLoop: @unchecked Sendable {
         event.events = events
         event.data.u64 = key
         return epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0
+    }
+
+    private static func earliest(_ one: UInt64?, _ other: UInt64?) -> UInt64? {
+        guard let one else { return other }
+        guard let other else { return one }
+        return min(one, other)
     }
 
     private static func monotonicNow() -> UInt64 {

@@ -1,6 +1,3 @@
-import Glibc
-import Synchronization
-
 /// The connections open, counted by owner: admits a new one only while its owner is under the
 /// per-owner limit and a slot is open to it. Users trusted with the reserve (the server's own user
 /// and root: the health probe) may use `reserved` slots beyond `total` that nobody else can take.
@@ -29,8 +26,7 @@ final class ConnectionLedger: Sendable {
         let owner: ConnectionOwner
         let clientAddress: String
         let clientPort: Int
-        private let lineSeen = Atomic<Bool>(false)
-        /// The target of the request line last parsed on this connection (one request at a time).
+        /// The target of the request line parsed on this connection (there is one request per connection).
         private let lastTarget = PthreadLock("")
 
         init(id: Int, descriptor: Int32, owner: ConnectionOwner, clientAddress: String, clientPort: Int) {
@@ -58,15 +54,10 @@ final class ConnectionLedger: Sendable {
         /// A request line was parsed on this connection.
         func sawRequestLine(target: String) {
             lastTarget.withLock { $0 = target }
-            if !lineSeen.load(ordering: .relaxed) { lineSeen.store(true, ordering: .relaxed) }
         }
 
-        /// Whether any request line was parsed on this connection.
-        var sawAnyRequestLine: Bool { lineSeen.load(ordering: .relaxed) }
-
-        /// The target of the request line last parsed.
+        /// The target of the request line parsed.
         var requestTarget: String { lastTarget.withLock { $0 } }
-
     }
 
     private struct Open {
@@ -120,8 +111,7 @@ final class ConnectionLedger: Sendable {
         }
     }
 
-    /// The connection closed: its slot is free again. (libmicrohttpd closes the socket after
-    /// telling, so no descriptor held here is ever one reused by another connection.)
+    /// The connection closed: its slot is free again.
     func closed(_ record: Record) {
         state.withLock { Self.release(record, in: &$0) }
     }

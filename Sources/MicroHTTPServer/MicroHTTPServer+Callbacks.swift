@@ -36,8 +36,8 @@ func requestCompleted(
 }
 
 /// MHD's access handler. MHD calls it at least twice per request: once when the headers are in
-/// (answering then would make MHD 0.9.75 close the connection, losing keep-alive), then with any
-/// body chunks, then once more with none: that last call answers.
+/// (answering then would leave an allowed body unread), then with any body chunks, then once more
+/// with none: that last call answers.
 func accessHandler(
     context: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
     method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?,
