@@ -152,6 +152,7 @@ def test_third_party_job_with_its_client_token(check, fake, worker_env, tmp_path
     fake.configure(jobs={"partner-job-42": {"third_party": True, "client_token": "client-token-" + CANARY}})
     token = tmp_path / "client-token"
     token.write_text("client-token-%s\n" % CANARY)
+    token.chmod(0o600)
     run = check("--job-id", "partner-job-42", "--client-token-file", str(token), env=worker_env)
     assert run.code == 0, run
     assert "(third-party action)" in run.out
@@ -159,11 +160,26 @@ def test_third_party_job_with_its_client_token(check, fake, worker_env, tmp_path
     assert fake.calls()[0]["operation"] == "GetThirdPartyJobDetails"
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o604])
+def test_a_client_token_file_others_can_read_is_refused(check, fake, worker_env, tmp_path, mode):
+    # Before: accepted, though the client token is a secret like the token file.
+    fake.configure(jobs={"partner-job-42": {"third_party": True, "client_token": "client-token-" + CANARY}})
+    token = tmp_path / "client-token"
+    token.write_text("client-token-" + CANARY)
+    token.chmod(mode)
+    run = check("--job-id", "partner-job-42", "--client-token-file", str(token), env=worker_env)
+    assert run.code == 64, run
+    assert "%s is readable by others (mode %o)" % (token, mode) in run.all and "chmod 0640" in run.all, run
+    assert_no_secret(run)
+    assert fake.calls() == []
+
+
 def test_a_rejected_client_token_never_appears_in_the_output(check, fake, worker_env, tmp_path):
     fake.configure(jobs={"partner-job-42": {"third_party": True, "client_token": "the-right-one"}},
                    faults=[{"kind": "validation_echo", "count": 1}])
     token = tmp_path / "client-token"
     token.write_text("client-token-" + CANARY)
+    token.chmod(0o600)
     echoed = check("--job-id", "partner-job-42", "--client-token-file", str(token), env=worker_env)
     assert echoed.code == 64, echoed
     assert "ValidationException" in echoed.out

@@ -202,6 +202,18 @@ def test_exec_and_credential_process_refuse_a_bad_setup_before_anything_runs(ser
     assert result.returncode == status and message in result.stderr and result.stdout == "", result
 
 
+def test_exec_help_before_the_separator_is_help_and_after_it_the_commands(serve, fake, tmp_path, jobcreds_bin):
+    sidecar = serve()
+    environment = client_environment(sidecar, fake, tmp_path)
+    for argv in (["--help"], ["-h"], ["--wait-ready", "1s", "--help"]):
+        helped = run([jobcreds_bin, "exec", *argv], environment)
+        assert helped.returncode == 0 and "USAGE: jobcreds exec" in helped.stdout, helped
+    echoed = run([jobcreds_bin, "exec", "--", "sh", "-c", "echo --help"], environment)
+    assert echoed.returncode == 0 and echoed.stdout == "--help\n", echoed
+    named = run([jobcreds_bin, "exec", "--", "--help"], environment)
+    assert named.returncode == 127 and "command not found" in named.stderr, named
+
+
 def test_exec_names_a_command_it_cannot_run(serve, fake, tmp_path, jobcreds_bin):
     sidecar = serve()
     environment = client_environment(sidecar, fake, tmp_path)

@@ -63,6 +63,7 @@ def test_the_declared_non_secret_value_is_shown_and_the_others_withheld(exposing
 def test_a_third_party_jobs_own_type_declares_it(exposing, fake, tmp_path):
     client_token = tmp_path / "client-token"
     client_token.write_text("partner-client-token")
+    client_token.chmod(0o600)
     fake.configure(jobs={JOB_ID: {"third_party": True, "client_token": "partner-client-token"}})
     sidecar, token = exposing("--client-token-file", str(client_token))
     status, _, body = sidecar.get_json("/v1/configuration", token=token)

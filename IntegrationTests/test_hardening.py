@@ -2,20 +2,18 @@
 container get a clear refusal, and the sidecar keeps answering good clients."""
 import json
 import os
-import pwd
 import re
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+import other_user
 from conftest import CANARY, JOB_ID
-from sidecar import serve_environment
+from sidecar import Sidecar, serve_environment
 
 
 def raw(sidecar, data, wait=0.3, timeout=3):
@@ -53,14 +51,12 @@ def request(sidecar, extra=b"", host=None, method=b"GET", path=b"/v1/credentials
             + b"\r\n" + extra + b"\r\n")
 
 
-HOLD = str(Path(__file__).resolve().parent / "hold.py")
+HOLD = Path(__file__).resolve().parent / "hold.py"
 
 
-def as_nobody(*argv):
-    """Starts `argv` as user nobody; returns the process (its stdout a pipe)."""
-    nobody = pwd.getpwnam("nobody")
-    return subprocess.Popen(["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups",
-                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def hold_as_nobody(*args):
+    """Starts hold.py as user nobody (a copy and an interpreter nobody can reach); returns the process."""
+    return other_user.start(other_user.python(), other_user.copy(HOLD, 0o644), *args)
 
 
 @pytest.mark.parametrize("host,status", [
@@ -133,8 +129,8 @@ def test_slowloris_connections_are_cut_by_the_idle_timeout(serve):
 @pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
 def test_the_connection_limit_holds_and_frees_up(serve):
     sidecar = serve("--max-connections", "4", "--idle-timeout", "30s", "--request-head-timeout", "30s")
-    holder = as_nobody(sys.executable, HOLD, str(sidecar.port), "-", "6", "3", "127.0.0.1")
-    held = json.loads(holder.stdout.readline())
+    holder = hold_as_nobody(str(sidecar.port), "-", "6", "3", "127.0.0.1")
+    held = json.loads(other_user.first_line(holder, "hold.py"))
     assert held == {"held": 4, "closed": 2}, held
     assert good(sidecar)  # the sidecar's own user (root here) has the reserve
     holder.wait()
@@ -192,15 +188,12 @@ def test_pipelined_requests_get_one_answer_and_a_close(serve):
 
 def test_no_core_dumps_and_not_dumpable(jobcreds_bin, fake, tmp_path):
     """Run as an unprivileged user: /proc/PID files of a non-dumpable process belong to root."""
-    nobody = pwd.getpwnam("nobody")
-    tmp_path = Path(tempfile.mkdtemp(prefix="jobcreds-nobody-"))  # pytest's own folders are private to root
+    tmp_path = other_user.directory()
     tmp_path.chmod(0o777)
     os.chmod(os.path.dirname(fake.ca_bundle), 0o755)
-    process = subprocess.Popen(
-        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", jobcreds_bin,
-         "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0", "--token-file", str(tmp_path / "token"),
-         "--audit-log", str(tmp_path / "audit.log")], env=serve_environment(fake, tmp_path),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = other_user.start(
+        other_user.copy(jobcreds_bin), "serve", "--job-id", JOB_ID, "--listen", "127.0.0.1:0", "--token-file",
+        tmp_path / "token", "--audit-log", tmp_path / "audit.log", env=serve_environment(fake, tmp_path), text=False)
     try:
         audit = tmp_path / "audit.log"
         deadline = time.time() + 20
@@ -321,6 +314,8 @@ def test_a_fifo_is_refused_at_once_not_waited_on(jobcreds_bin, fake, tmp_path, w
 
 
 @pytest.mark.parametrize("mode,uid,why", [(0o666, None, "writable by its group or others"),
+                                          (0o644, None, "is readable by others (mode 644)"),
+                                          (0o604, None, "is readable by others (mode 604)"),
                                           (0o600, 65534, "is owned by user 65534")])
 def test_a_client_token_file_is_checked_like_a_token_file(jobcreds_bin, fake, tmp_path, mode, uid, why):
     if uid is not None and os.geteuid() != 0:
@@ -338,6 +333,72 @@ def test_an_audit_log_of_another_user_writable_by_all_is_refused(jobcreds_bin, f
     message = start_refused(jobcreds_bin, fake, tmp_path, audit=audit)
     assert str(audit) in message, message
     assert audit.read_text() == ""
+
+
+def fill(path):
+    """Writes `path` until the filesystem under it is full; its own pages are whole."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(descriptor, b"f" * 4096)
+    except OSError as error:
+        assert error.errno == 28, error  # ENOSPC
+    finally:
+        os.close(descriptor)
+
+
+def metric(sidecar, name):
+    text = sidecar.scrape()[2]
+    return float(re.search(r"^%s (\S+)$" % name, text, re.M).group(1))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem takes root")
+def test_an_audit_log_on_a_disk_that_fills_up_keeps_every_later_line_whole(jobcreds_bin, fake, tmp_path):
+    # Before: the line the full disk cut short stayed unterminated, and the first hand-out after
+    # the disk had room again was appended to it: that hand-out's audit line was not JSON.
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(small)], check=True)
+    try:
+        sidecar = Sidecar(jobcreds_bin, fake, small, args=("--job-id", JOB_ID, "--metrics-listen", "127.0.0.1:0"),
+                          token_file=tmp_path / "token")
+        try:
+            assert good(sidecar)
+            # Filled, the only room left is the rest of the audit log's last page (tmpfs counts
+            # pages). A line longer than what is left, but not a multiple of it, tears; a line
+            # of another length shifts the end until one will.
+            line = len(sidecar.audit_path.read_bytes().splitlines()[-1]) + 1
+            while (4096 - sidecar.audit_path.stat().st_size % 4096) % line == 0:
+                sidecar.get("/healthz", token=None)
+            fill(small / "filler")
+            statuses = []
+            while not statuses or statuses[-1] == 200:
+                status, _, body = sidecar.get("/v1/credentials")
+                statuses.append(status)
+                assert len(statuses) < 40, statuses
+            assert statuses[-1] == 503 and json.loads(body)["code"] == "AuditUnavailable", (statuses, body)
+            torn = sidecar.audit_path.read_bytes()
+            assert not torn.endswith(b"\n"), "the full disk cut no line short: the test shows nothing"
+            assert sidecar.get("/v1/credentials")[0] == 503  # still full: refused, nothing handed out
+            assert sidecar.get("/healthz", token=None)[0] == 200  # and the process keeps serving
+            (small / "filler").unlink()
+            assert good(sidecar)
+            assert sidecar.get("/v1/credentials")[0] == 200
+            lines = sidecar.audit_path.read_bytes().split(b"\n")
+            assert lines[-1] == b""
+            first_after = torn.count(b"\n") + 1  # the torn line is the one before
+            with pytest.raises(ValueError):
+                json.loads(lines[first_after - 1])
+            later = [json.loads(text) for text in lines[first_after:-1]]
+            served = [entry for entry in later if entry.get("path") == "/v1/credentials"]
+            assert [entry["status"] for entry in served] == [200, 200], later
+            assert metric(sidecar, "jobcreds_audit_torn_lines_total") == 1
+            assert metric(sidecar, "jobcreds_audit_write_failures_total") >= 2
+        finally:
+            sidecar.process.terminate()  # not stop(): it reads the audit log, torn line and all, as JSON
+            sidecar.process.communicate(timeout=15)
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=True)
 
 
 def test_a_token_file_swapped_for_a_fifo_before_sighup(serve):
@@ -370,35 +431,22 @@ def serve_environment_secret(sidecar):
     return [value for name, value in sidecar.environment.items() if name == "AWS_SECRET_ACCESS_KEY"][0]
 
 
-def nobody_copy(jobcreds_bin, mode):
-    """A copy of the binary that user nobody can run, with `mode`."""
-    directory = Path(tempfile.mkdtemp(prefix="jobcreds-bin-"))
-    directory.chmod(0o755)
-    copy = directory / "jobcreds"
-    copy.write_bytes(Path(jobcreds_bin).read_bytes())
-    copy.chmod(mode)
-    return copy
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="running as another user takes root")
 def test_every_command_is_not_dumpable_from_main(jobcreds_bin, tmp_path):
     # `exec` never reaches the sidecar's own hygiene: before, it stayed dumpable while it waited.
-    nobody = pwd.getpwnam("nobody")
-    binary = nobody_copy(jobcreds_bin, 0o755)  # readable: the kernel does not make it non-dumpable
-    token = Path(tempfile.mkdtemp(prefix="jobcreds-nobody-")) / "token"
-    token.parent.chmod(0o755)
+    binary = other_user.copy(jobcreds_bin, 0o755)  # readable: the kernel does not make it non-dumpable
+    token = other_user.directory() / "token"
     token.write_text("t" * 64)
     token.chmod(0o644)
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    process = subprocess.Popen(
-        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", str(binary),
-         "exec", "--wait-ready", "20s", "--", "true"],
+    process = other_user.start(
+        binary, "exec", "--wait-ready", "20s", "--", "true",
         env={"PATH": os.environ["PATH"], "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:%d/v1/credentials" % port,
              "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token), "AWS_SECRET_ACCESS_KEY": "x-" + CANARY},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    )
     try:
         time.sleep(0.5)
         assert process.poll() is None, process.stderr.read()
@@ -435,11 +483,10 @@ def test_an_execute_only_binary_is_never_readable_from_proc(jobcreds_bin):
     # SECURITY.md and deploy/Dockerfile: installed 0711, the process is non-dumpable from exec on.
     if os.environ.get("JOBCREDS_SANITIZER"):  # `make sanitize` sets it
         pytest.skip("a sanitizer's runtime makes the process dumpable while it starts, before jobcreds runs")
-    nobody = pwd.getpwnam("nobody")
-    binary = nobody_copy(jobcreds_bin, 0o711)
+    binary = other_user.copy(jobcreds_bin, 0o711)
     run = subprocess.run(
-        ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", sys.executable,
-         "-c", POLLER, str(binary), "serve", "--job-id", JOB_ID, "--region", "us-east-1"],
+        other_user.argv(other_user.python(), "-c", POLLER, binary, "serve", "--job-id", JOB_ID, "--region",
+                        "us-east-1"),
         input="worker-secret-" + CANARY + "\n", capture_output=True, text=True, timeout=60,
         env={"PATH": os.environ["PATH"]})
     assert run.returncode == 0, run.stderr
@@ -453,10 +500,9 @@ def test_another_user_holding_300_connections_from_many_addresses_takes_only_its
     # Before: fairness per address: 128 from each of two addresses took all 256 slots, and
     # everybody else, the liveness probe included, got nothing.
     sidecar = serve("--idle-timeout", "30s", "--request-head-timeout", "30s")
-    holder = as_nobody(sys.executable, HOLD, str(sidecar.port), "-", "300", "30", "127.0.0.2", "127.0.0.3",
-                       "127.0.0.4")
+    holder = hold_as_nobody(str(sidecar.port), "-", "300", "30", "127.0.0.2", "127.0.0.3", "127.0.0.4")
     try:
-        held = json.loads(holder.stdout.readline())
+        held = json.loads(other_user.first_line(holder, "hold.py"))
         assert held == {"held": 128, "closed": 172}, held  # its share; the rest closed at once
         started = time.time()
         assert sidecar.get("/v1/credentials")[0] == 200
@@ -467,7 +513,7 @@ def test_another_user_holding_300_connections_from_many_addresses_takes_only_its
     finally:
         holder.kill()
         holder.wait()
-    nobody = pwd.getpwnam("nobody").pw_uid
+    nobody = other_user.NOBODY.pw_uid
     refused = [line for line in sidecar.audit() if line["event"] == "connection_refused"]
     assert len(refused) == 172 and {line["reason"] for line in refused} == {"per_client_limit"}, refused[:3]
     assert {line["client_uid"] for line in refused} == {nobody}
@@ -482,9 +528,8 @@ def test_another_user_holding_300_connections_from_many_addresses_takes_only_its
 def test_a_wrong_token_flood_from_another_user_is_throttled_as_one_client(serve):
     sidecar = serve("--rate-limit", "1", "--rate-burst", "5")
     # 30 wrong-token requests over three addresses, 127.0.0.1 included: one user, one bucket.
-    flood = as_nobody(sys.executable, HOLD, str(sidecar.port), "wrong-" + "x" * 60, "30", "0", "127.0.0.1",
-                      "127.0.0.2", "127.0.0.3")
-    statuses = json.loads(flood.stdout.readline())
+    flood = hold_as_nobody(str(sidecar.port), "wrong-" + "x" * 60, "30", "0", "127.0.0.1", "127.0.0.2", "127.0.0.3")
+    statuses = json.loads(other_user.first_line(flood, "hold.py"))
     flood.wait()
     assert statuses.get("403", 0) <= 6 and statuses.get("429", 0) >= 24, statuses
     # Another user, on the same address: its own bucket, and a valid token is never throttled.

@@ -1,6 +1,9 @@
 """Operating the sidecar: Prometheus metrics, the operational log's formats, `jobcreds probe`, the CLI."""
 import json
+import os
 import subprocess
+
+import pytest
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -221,6 +224,19 @@ def test_help_names_every_option_with_its_environment_variable_and_default(jobcr
     for default in ("default 127.0.0.1:9911", "default 15m", "default 200", "default info", "default text",
                     "default off"):
         assert default in text
+
+
+@pytest.mark.parametrize("command", ["serve", "check", "probe", "exec", "credential-process"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_prints_its_help_with_no_variable_set(jobcreds_bin, tmp_path, command, flag):
+    # Before: `exec --help` exited 64 ("AWS_CONTAINER_CREDENTIALS_FULL_URI is not set"), and with
+    # the variables set it would have run a command named --help.
+    marker = tmp_path / "ran"
+    result = subprocess.run([jobcreds_bin, command, flag], capture_output=True, text=True, timeout=10,
+                            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)})
+    assert result.returncode == 0, result
+    assert result.stdout.startswith("OVERVIEW: ") and "USAGE: jobcreds %s" % command in result.stdout, result
+    assert not marker.exists()
 
 
 def test_version_and_completions(jobcreds_bin):

@@ -350,6 +350,7 @@ def test_third_party_jobs_are_served(serve, fake, tmp_path):
     fake.configure(jobs={"partner-job-42": {"third_party": True, "client_token": "client-token-" + CANARY}})
     token = tmp_path / "client-token"
     token.write_text("client-token-" + CANARY)
+    token.chmod(0o600)
     sidecar = serve("--client-token-file", str(token), job_id="partner-job-42")
     assert sidecar.get_json("/v1/credentials")[0] == 200
     assert fake.calls()[-1]["operation"] == "GetThirdPartyJobDetails"

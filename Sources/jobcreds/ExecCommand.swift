@@ -34,6 +34,14 @@ struct ExecCommand: AsyncParsableCommand {
         help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
     var command: [String] = []
 
+    /// `--help` and `-h` before `--` are the help, as for every other command; after `--`,
+    /// everything is the command's.
+    func validate() throws {
+        if let first = command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         do {

@@ -10,6 +10,7 @@ public enum MetricFamily: Sendable, CaseIterable {
     case refreshes
     case refreshFailures
     case auditWriteFailures
+    case auditTornLines
     case credentialsExpiry
     case jobActive
     case ready
@@ -32,6 +33,11 @@ public enum MetricFamily: Sendable, CaseIterable {
             case .refreshFailures:
                 ("refresh_failures", "total", "Credential fetches that failed (the cached credentials stay served).")
             case .auditWriteFailures: ("audit_write_failures", "total", "Audit lines that could not be written.")
+            case .auditTornLines:
+                (
+                    "audit_torn_lines", "total",
+                    "Audit lines a full disk cut short, ended with a newline before the next line was written."
+                )
             case .credentialsExpiry:
                 (
                     "credentials_expiry", "seconds",

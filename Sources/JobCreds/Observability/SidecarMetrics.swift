@@ -87,6 +87,7 @@ public final class SidecarMetrics: Sendable {
     private let refreshes: Counter
     private let refreshFailures: Counter
     private let auditWriteFailures: Counter
+    private let auditTornLines: Counter
     private let secondsUntilExpiry: Gauge
     private let jobActive: Gauge
     private let ready: Gauge
@@ -111,6 +112,7 @@ public final class SidecarMetrics: Sendable {
         refreshes = registry.makeCounter(descriptor: MetricFamily.refreshes.descriptor)
         refreshFailures = registry.makeCounter(descriptor: MetricFamily.refreshFailures.descriptor)
         auditWriteFailures = registry.makeCounter(descriptor: MetricFamily.auditWriteFailures.descriptor)
+        auditTornLines = registry.makeCounter(descriptor: MetricFamily.auditTornLines.descriptor)
         secondsUntilExpiry = registry.makeGauge(descriptor: MetricFamily.credentialsExpiry.descriptor)
         jobActive = registry.makeGauge(descriptor: MetricFamily.jobActive.descriptor)
         ready = registry.makeGauge(descriptor: MetricFamily.ready.descriptor)
@@ -157,6 +159,9 @@ public final class SidecarMetrics: Sendable {
 
     /// Counts an audit line that could not be written.
     public func auditWriteFailed() { auditWriteFailures.increment() }
+
+    /// Counts a torn audit line ended before the next line.
+    public func auditTornLineEnded() { auditTornLines.increment() }
 
     // MARK: - Rendering
 

@@ -36,8 +36,8 @@ public final class Sidecar: Sendable {
         clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws(JobCredsError) {
         try ProcessHygiene.apply()
-        let sink = try FileAuditSink(path: settings.auditLog)
         let metrics = SidecarMetrics()
+        let sink = try FileAuditSink(path: settings.auditLog, onTornLineEnded: metrics.auditTornLineEnded)
         let audit = AuditLog(
             sink: sink, clock: clock, jobId: settings.upstream.jobId, onWriteFailure: metrics.auditWriteFailed)
         let upstream = try Upstream.resolve(

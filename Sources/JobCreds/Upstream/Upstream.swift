@@ -77,7 +77,8 @@ public struct Upstream: Sendable {
     /// regular, the sidecar's user or root, writable by nobody else); one trailing newline is
     /// dropped.
     private static func readClientToken(_ path: String) throws(JobCredsError) -> String {
-        let bytes = try TrustedFile.read(path, rules: .init(what: "the client token file"))
+        // A secret like the token file, held to the same rule.
+        let bytes = try TrustedFile.read(path, rules: .init(what: "the client token file", othersMayRead: false))
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }  // "\r\n" is one Character
         return text
