@@ -59,7 +59,7 @@ public struct CodePipelineClient: Sendable {
     /// - Parameter revealing: the configuration properties whose values to keep.
     public func getJobDetails(_ jobId: JobID, revealing: Set<String> = []) async throws(CodePipelineError) -> JobDetails
     {
-        let body = try Self.json(["jobId": jobId.value])
+        let body = try Self.encoded(["jobId": jobId.value])
         return try await call(.getJobDetails, body: body, secrets: []) { (body) throws(CodePipelineError) in
             try JobDetails.decode(body, revealing: revealing)
         }
@@ -71,7 +71,7 @@ public struct CodePipelineClient: Sendable {
     ) async throws(CodePipelineError)
         -> JobDetails
     {
-        let body = try Self.json(["jobId": jobId.value, "clientToken": clientToken.value])
+        let body = try Self.encoded(["jobId": jobId.value, "clientToken": clientToken.value])
         return try await call(.getThirdPartyJobDetails, body: body, secrets: [clientToken.value]) {
             (body) throws(CodePipelineError) in try JobDetails.decode(body, revealing: revealing)
         }
@@ -102,7 +102,7 @@ public struct CodePipelineClient: Sendable {
         for _ in 0..<Self.actionTypePages {
             var request = ["actionOwnerFilter": id.owner]
             if let nextToken { request["nextToken"] = nextToken }
-            let page = try await call(.listActionTypes, body: try Self.json(request), secrets: []) {
+            let page = try await call(.listActionTypes, body: try Self.encoded(request), secrets: []) {
                 (body) throws(CodePipelineError) in try ActionTypesPage.decode(body)
             }
             if let found = page.declarations.first(where: { $0.id == id }) { return found }
@@ -114,7 +114,7 @@ public struct CodePipelineClient: Sendable {
 
     // MARK: - The call
 
-    private func call<Answer>(
+    func call<Answer>(
         _ operation: CodePipelineOperation, body: [UInt8], secrets: [String],
         decode: @escaping @Sendable ([UInt8]) throws(CodePipelineError) -> Answer
     ) async throws(CodePipelineError)
@@ -180,7 +180,7 @@ public struct CodePipelineClient: Sendable {
         record.httpStatus = response.status
         record.requestId = response.header("x-amzn-RequestId")
         do {
-            return try Self.interpret(response, secrets: secrets, decode: decode)
+            return try Self.interpret(response, operation: operation, secrets: secrets, decode: decode)
         } catch
             where error.code == .accessDenied
             && skew.correct(from: response, upstreamCode: error.upstreamCode, now: clock.now)
@@ -201,19 +201,12 @@ public struct CodePipelineClient: Sendable {
     }
 
     private static func interpret<Answer>(
-        _ response: HTTPResponse, secrets: [String], decode: ([UInt8]) throws(CodePipelineError) -> Answer
+        _ response: HTTPResponse, operation: CodePipelineOperation, secrets: [String],
+        decode: ([UInt8]) throws(CodePipelineError) -> Answer
     ) throws(CodePipelineError) -> Answer {
-        guard response.status == 200 else { throw CodePipelineError.decode(response, secrets: secrets) }
-        return try decode(response.body)
-    }
-
-    private static func json(_ object: [String: String]) throws(CodePipelineError) -> [UInt8] {
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            return Array(try encoder.encode(object))
-        } catch {
-            throw CodePipelineError(.invalidRequest, "cannot encode the request")
+        guard response.status == 200 else {
+            throw CodePipelineError.decode(response, operation: operation, secrets: secrets)
         }
+        return try decode(response.body)
     }
 }

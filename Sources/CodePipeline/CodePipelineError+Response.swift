@@ -23,7 +23,9 @@ extension CodePipelineError {
     ]
 
     /// Decodes `response` (not 200) into an error; `secrets` are removed from any upstream text.
-    static func decode(_ response: HTTPResponse, secrets: [String]) -> CodePipelineError {
+    static func decode(
+        _ response: HTTPResponse, operation: CodePipelineOperation, secrets: [String]
+    ) -> CodePipelineError {
         let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body))
         let code = body?.__type.map(errorCode) ?? ""
         let status = response.status
@@ -37,6 +39,15 @@ extension CodePipelineError {
             return error(.jobNotFound, "CodePipeline does not know this job (it ended, or the id or region is wrong)")
         case "InvalidJobException":
             return error(.invalidJob, "CodePipeline says the job is not in a state to be worked on (it has ended)")
+        case "InvalidNonceException":
+            return error(.invalidNonce, "CodePipeline refused the nonce (another worker has taken the job)")
+        case "InvalidJobStateException":
+            return error(.invalidJobState, "CodePipeline says the job is not in progress (it has ended or timed out)")
+        case "OutputVariablesSizeExceededException":
+            return error(.outputVariablesTooLarge, "CodePipeline refused the output variables as too large")
+        case "ActionTypeNotFoundException":
+            return error(
+                .actionTypeNotFound, "CodePipeline knows no such action type (category, owner, provider and version)")
         case "InvalidClientTokenException":
             return error(.clientTokenRejected, "CodePipeline rejected the client token for this third-party job")
         case "ValidationException", "InvalidParameterException", "SerializationException":
@@ -49,7 +60,7 @@ extension CodePipelineError {
             return error(
                 .accessDenied,
                 "CodePipeline refused the worker identity (\(code.isEmpty ? "HTTP \(status)" : code))\(detail); "
-                    + "the identity needs codepipeline:GetJobDetails or codepipeline:GetThirdPartyJobDetails")
+                    + "the identity needs codepipeline:\(operation.rawValue)")
         case _ where status == 429:
             return error(.throttled, "CodePipeline throttled the call (HTTP 429)")
         case _ where [500, 502, 503, 504].contains(status):

@@ -14,6 +14,14 @@ public struct CodePipelineError: Error, Sendable, CustomStringConvertible {
         case jobNotFound
         /// The third-party job is not in a state to be worked on (`InvalidJobException`).
         case invalidJob
+        /// The nonce is not the job's current one: another worker took it (`InvalidNonceException`).
+        case invalidNonce
+        /// The job is not in progress, so it takes no result (`InvalidJobStateException`).
+        case invalidJobState
+        /// The output variables are over CodePipeline's quota (`OutputVariablesSizeExceededException`).
+        case outputVariablesTooLarge
+        /// No such action type (`ActionTypeNotFoundException`).
+        case actionTypeNotFound
         /// The client token does not match the job (`InvalidClientTokenException`).
         case clientTokenRejected
         /// The worker identity may not call the operation, or its signature was refused.

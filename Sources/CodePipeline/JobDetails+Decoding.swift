@@ -16,18 +16,32 @@ extension JobDetails {
     /// - Throws: `CodePipelineError.malformedResponse` naming the schema path that failed (never
     ///   a value from the document).
     public static func decode(_ body: [UInt8], revealing: Set<String> = []) throws(CodePipelineError) -> JobDetails {
-        let envelope: Wire.Envelope
+        let envelope = try decodeWire(Wire.Envelope.self, from: body, revealing: revealing, what: "a job document")
+        return try projected(
+            id: envelope.jobDetails.id, accountId: envelope.jobDetails.accountId,
+            data: envelope.jobDetails.data)
+    }
+
+    /// Decodes `body` as `Answer` (a wire shape of this file), revealing the configuration values
+    /// named in `revealing` and no other.
+    /// - Throws: `CodePipelineError.malformedResponse` naming the schema path that failed.
+    static func decodeWire<Answer: Decodable>(
+        _ type: Answer.Type, from body: [UInt8], revealing: Set<String>, what: String
+    ) throws(CodePipelineError) -> Answer {
         do {
             let decoder = JSONDecoder()
             if let key = Wire.Configuration.revealing { decoder.userInfo[key] = revealing }
-            envelope = try decoder.decode(Wire.Envelope.self, from: Data(body))
+            return try decoder.decode(Answer.self, from: Data(body))
         } catch let error as DecodingError {
-            throw CodePipelineError(.malformedResponse, "the answer is not a job document (\(Self.describe(error)))")
+            throw CodePipelineError(.malformedResponse, "the answer is not \(what) (\(Self.describe(error)))")
         } catch {
-            throw CodePipelineError(.malformedResponse, "the answer is not a job document")
+            throw CodePipelineError(.malformedResponse, "the answer is not \(what)")
         }
-        let job = envelope.jobDetails
-        guard let data = job.data else {
+    }
+
+    /// One job's allowlisted details from its wire fields.
+    static func projected(id: String, accountId: String?, data: Wire.JobData?) throws(CodePipelineError) -> JobDetails {
+        guard let data else {
             throw CodePipelineError(.malformedResponse, "the job document has no data")
         }
         guard let wireCredentials = data.artifactCredentials, let keyId = wireCredentials.accessKeyId,
@@ -41,8 +55,8 @@ extension JobDetails {
             expiration: wireCredentials.expirationTime?.date)
         let configuration = data.actionConfiguration?.configuration
         return JobDetails(
-            jobId: job.id,
-            accountId: job.accountId,
+            jobId: id,
+            accountId: accountId,
             artifactCredentials: credentials,
             inputArtifacts: try (data.inputArtifacts ?? []).map { (artifact) throws(CodePipelineError) in
                 try artifact.projected()

@@ -73,8 +73,8 @@ public enum JobCheck {
     /// What a failed fetch means for the operator.
     static func code(for error: CodePipelineError) -> JobCredsError.Code {
         switch error.code {
-        case .invalidJobId, .invalidClientToken, .invalidRequest: .usage
-        case .jobNotFound, .invalidJob, .clientTokenRejected: .jobNotFound
+        case .invalidJobId, .invalidClientToken, .invalidRequest, .actionTypeNotFound, .outputVariablesTooLarge: .usage
+        case .jobNotFound, .invalidJob, .clientTokenRejected, .invalidNonce, .invalidJobState: .jobNotFound
         case .accessDenied, .clockSkew: .accessDenied
         case .identity: .identity
         case .throttled, .unavailable, .network, .transport: .unavailable
