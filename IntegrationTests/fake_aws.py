@@ -52,10 +52,18 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+import model_check
+from fake_pipeline import Pipeline, Refusal
 from sigv4_oracle import presign_with_botocore
 
 # Planted in every field jobcreds must never hand out, log or echo.
 CANARY = "CANARY-7f3a9c"
+
+WORKER_OPERATIONS = ("PollForJobs", "AcknowledgeJob", "PutJobSuccessResult", "PutJobFailureResult",
+                     "PollForThirdPartyJobs", "AcknowledgeThirdPartyJob", "PutThirdPartyJobSuccessResult",
+                     "PutThirdPartyJobFailureResult")
+# The clientId of third-party jobs unless a job names its own (the model's ClientId is a UUID).
+CLIENT_ID = "0c6f5a52-8f6b-4d4e-9a52-3f1d2c3b4a50"
 
 WORKER_KEY = {"id": "AKIAFAKEWORKER000001", "secret": "worker-secret-" + CANARY, "token": None}
 
@@ -190,7 +198,7 @@ class State:
             self.minted = 0
             self.objects = {}
             self.s3_calls = []
-            self.results = {}
+            self.pipeline = Pipeline()
             self.action_types = ACTION_TYPES
 
     def issue_key(self, prefix):
@@ -356,6 +364,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def reply(self, status, payload, content_type="application/x-amz-json-1.1", headers=None):
+        if getattr(self, "reset_instead_of_reply", False):  # a "reset_after" fault: applied, answer lost
+            self.reset_instead_of_reply = False
+            return self.reset()
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -365,6 +376,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def reset(self):
+        """Ends the connection with a reset (SO_LINGER 0), no answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.connection.close()
+        self.close_connection = True
 
     def aws_error(self, status, code, message):
         self.reply(status, {"__type": "com.amazonaws.codepipeline#" + code, "message": message})
@@ -408,7 +425,7 @@ class Handler(BaseHTTPRequestHandler):
                 if self.path == "/_control/s3":
                     view = STATE.s3_calls
                 elif self.path == "/_control/results":
-                    view = STATE.results
+                    view = STATE.pipeline.results()
                 else:
                     view = {name: dict(entry, body=entry["body"].decode("latin-1"))
                             for name, entry in STATE.objects.items()}
@@ -416,6 +433,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_control/calls":
             with STATE.lock:
                 return self.reply(200, STATE.calls, "application/json")
+        if self.path == "/_control/lifecycle":
+            with STATE.lock:
+                return self.reply(200, STATE.pipeline.dump(), "application/json")
         if self.path == "/_control/jobs":
             with STATE.lock:
                 return self.reply(200, {job_id: job["document"] for job_id, job in STATE.jobs.items()}, "application/json")
@@ -460,6 +480,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             for job_id, options in settings.get("jobs", {}).items():
                 STATE.mint(job_id, options)
+                STATE.pipeline.add(job_id, options)
                 if options.get("client_token"):
                     STATE.client_tokens[job_id] = options["client_token"]
             for key_id, key in settings.get("keys", {}).items():
@@ -494,7 +515,12 @@ class Handler(BaseHTTPRequestHandler):
         fault = STATE.take_fault(operation, request.get("jobId"))
         if fault and self.inject(fault, request):
             return
-        if operation in ("PollForJobs", "AcknowledgeJob", "PutJobSuccessResult", "PutJobFailureResult"):
+        problem = model_check.violation(operation, request)
+        if problem:
+            with STATE.lock:
+                call["violation"] = problem
+            return self.aws_error(400, "ValidationException", problem)
+        if operation in WORKER_OPERATIONS:
             return self.job_worker(operation, request)
         if operation == "ListActionTypes":
             return self.list_action_types(request)
@@ -510,6 +536,11 @@ class Handler(BaseHTTPRequestHandler):
         if operation == "GetThirdPartyJobDetails":
             if request.get("clientToken") != expected_token:
                 return self.aws_error(400, "InvalidClientTokenException", "The client token was specified in an invalid format")
+            with STATE.lock:
+                nonce = STATE.pipeline.jobs[job_id].nonce if job_id in STATE.pipeline.jobs else None
+            if nonce is not None:  # the nonce comes with the details of a dispatched third-party job
+                document = json.loads(json.dumps(document))
+                document["jobDetails"]["nonce"] = nonce
         self.reply(200, document)
 
     def list_action_types(self, request):
@@ -526,41 +557,39 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, answer)
 
     def job_worker(self, operation, request):
-        """The job worker's side of a custom action: poll, acknowledge, report."""
-        with STATE.lock:
-            if operation == "PollForJobs":
-                wanted = request.get("actionTypeId", {})
-                found = []
-                for job_id, job in STATE.jobs.items():
-                    data = job["document"]["jobDetails"]["data"]
-                    if job_id in STATE.results or not job["options"].get("queued"):
-                        continue
-                    if any(data["actionTypeId"].get(k) != v for k, v in wanted.items()):
-                        continue
-                    found.append({"id": job_id, "data": data, "nonce": "nonce-" + job_id[:8],
-                                  "accountId": "123456789012"})
-                return self.reply(200, {"jobs": found[:request.get("maxBatchSize", 1)]})
-            job_id = request.get("jobId")
-            if job_id not in STATE.jobs:
-                return self.aws_error(400, "JobNotFoundException", "The job was specified in an invalid format or cannot be found.")
-            result = STATE.results.get(job_id)
-            if operation == "AcknowledgeJob":
-                if request.get("nonce") != "nonce-" + job_id[:8]:
-                    return self.aws_error(400, "InvalidNonceException", "The nonce was specified in an invalid format.")
-                if result is not None:
-                    return self.aws_error(400, "InvalidJobStateException", "The job state was specified in an invalid format.")
-                STATE.results[job_id] = {"status": "InProgress"}
-                return self.reply(200, {"status": "InProgress"})
-            if result is None or result["status"] != "InProgress":
-                return self.aws_error(400, "InvalidJobStateException", "The job state was specified in an invalid format.")
-            if operation == "PutJobSuccessResult":
-                STATE.results[job_id] = {"status": "Succeeded", "executionDetails": request.get("executionDetails")}
-            else:
-                STATE.results[job_id] = {"status": "Failed", "failureDetails": request.get("failureDetails")}
-            # A finished job is no longer served: GetJobDetails now says so.
-            STATE.faults.append({"kind": "invalid_job", "count": 1_000_000, "job": job_id,
-                                 "operation": "GetJobDetails"})
-            return self.reply(200, {})
+        """The job worker's side of an action type: poll, acknowledge, report (fake_pipeline.py)."""
+        third_party = "ThirdParty" in operation
+        try:
+            with STATE.lock:
+                if operation in ("PollForJobs", "PollForThirdPartyJobs"):
+                    taken = STATE.pipeline.poll(lambda job_id: STATE.jobs[job_id]["document"]["jobDetails"]["data"],
+                                                request["actionTypeId"], request.get("maxBatchSize", 1),
+                                                request.get("queryParam", {}), third_party)
+                    if third_party:
+                        answer = {"jobs": [{"clientId": job.options.get("client_id", CLIENT_ID), "jobId": job.id}
+                                           for job in taken]}
+                    else:
+                        answer = {"jobs": [{"id": job.id, "data": STATE.jobs[job.id]["document"]["jobDetails"]["data"],
+                                            "nonce": job.nonce, "accountId": "123456789012"} for job in taken]}
+                else:
+                    job_id = request["jobId"]
+                    if job_id not in STATE.jobs:
+                        raise Refusal("JobNotFoundException",
+                                      "The job was specified in an invalid format or cannot be found.")
+                    if third_party and request.get("clientToken") != STATE.client_tokens.get(job_id):
+                        raise Refusal("InvalidClientTokenException", "The client token was specified in an invalid format")
+                    if operation.startswith("Acknowledge"):
+                        answer = {"status": STATE.pipeline.acknowledge(job_id, request["nonce"])}
+                    else:
+                        STATE.pipeline.result(job_id, "success" if "Success" in operation else "failure", request)
+                        answer = {}
+                        # A finished job is no longer served: GetJobDetails now says so.
+                        STATE.faults.append({"kind": "invalid_job", "count": 1_000_000, "job": job_id,
+                                             "operation": "GetThirdPartyJobDetails" if third_party else "GetJobDetails"})
+        except Refusal as refusal:
+            return self.aws_error(400, refusal.code, refusal.message)
+        model_check.parse_answer(operation, answer)
+        return self.reply(200, answer)
 
     # -- S3 ---------------------------------------------------------------------------------
     def s3(self, body):
@@ -682,9 +711,10 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
         elif kind == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            self.connection.close()
-            self.close_connection = True
+            self.reset()
+        elif kind == "reset_after":
+            self.reset_instead_of_reply = True  # the call is applied; its answer is a reset
+            return False
         else:
             return False
         return True
@@ -785,6 +815,7 @@ def main():
     ca_cert, cert, key = make_certificates(args.state_dir)
     for job_id in args.job_id:
         STATE.mint(job_id, {})
+        STATE.pipeline.add(job_id, {})
 
     https = Server(("127.0.0.1", args.https_port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
