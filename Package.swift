@@ -7,7 +7,9 @@ import PackageDescription
 /// appears in a public signature; each C library has one wrapper. `scripts/module-graph.py` (the
 /// lint step) fails when this list, the targets below or the sources' imports disagree.
 ///
-///   jobcreds           JobCreds, CurlHTTP, HTTPTransport, ArgumentParser, Logging
+///   jobcreds           JobWorker, JobCreds, CodePipeline, CurlHTTP, HTTPTransport, ArgumentParser, Logging
+///   JobWorker          JobCreds, CodePipeline, AWSIdentity, AWSSigning, HTTPTransport, CryptoPrimitives,
+///                      CProcessSpawn, Logging
 ///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
 ///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
@@ -21,8 +23,10 @@ import PackageDescription
 ///   CCurlShims         CCurl
 ///   CMicroHTTPDShims   CMicroHTTPD
 ///   CProcessShims      (nothing)
+///   CProcessSpawn      (nothing)
 ///
-/// jobcreds: the command line, wiring, exit statuses. JobCreds: the sidecar (check, serve; the
+/// jobcreds: the command line, wiring, exit statuses. JobWorker: the job worker (poll, take, run,
+/// report; the journal; the local executor, a sidecar per job). JobCreds: the sidecar (check, serve; the
 /// audited layer, the pure router, the cache, audit, metrics). CodePipeline: the client and the
 /// allowlisted projection. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
 /// pure values, AWS dates, clocks, the credentials-source seam. HTTPTransport: the client's
@@ -63,6 +67,7 @@ let package = Package(
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CProcessShims"),
+        .target(name: "CProcessSpawn"),
 
         // Swift modules, lowest first.
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strictSwift),
@@ -94,10 +99,17 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSwift),
+        .target(
+            name: "JobWorker",
+            dependencies: [
+                "JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives",
+                "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift),
         .executableTarget(
             name: "jobcreds",
             dependencies: [
-                "JobCreds", "CurlHTTP", "HTTPTransport",
+                "JobWorker", "JobCreds", "CodePipeline", "CurlHTTP", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +140,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
+        .testTarget(
+            name: "JobWorkerTests", dependencies: ["JobWorker", "JobCreds", "CodePipeline"], swiftSettings: strictSwift),
         .testTarget(
             name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],
             swiftSettings: strictSwift),

@@ -226,7 +226,7 @@ def test_help_names_every_option_with_its_environment_variable_and_default(jobcr
         assert default in text
 
 
-@pytest.mark.parametrize("command", ["serve", "check", "probe", "exec", "credential-process"])
+@pytest.mark.parametrize("command", ["serve", "worker", "check", "probe", "exec", "credential-process"])
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_every_command_prints_its_help_with_no_variable_set(jobcreds_bin, tmp_path, command, flag):
     # Before: `exec --help` exited 64 ("AWS_CONTAINER_CREDENTIALS_FULL_URI is not set"), and with

@@ -52,6 +52,13 @@ public struct CodePipelineClient: Sendable {
         self.observer = observer
     }
 
+    /// The same client, telling `observer` of its attempts instead (one job's audit log).
+    public func observed(by observer: @escaping @Sendable (UpstreamCall) -> Void) -> CodePipelineClient {
+        CodePipelineClient(
+            transport: transport, identity: identity, region: region, endpoint: endpoint, clock: clock,
+            uptime: uptime, retry: retry, timeout: timeout, logger: logger, observer: observer)
+    }
+
     /// The endpoint in use.
     public var endpointDescription: String { endpoint.description }
 

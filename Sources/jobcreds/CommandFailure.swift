@@ -19,6 +19,7 @@ struct CommandFailure {
     static let check = CommandFailure(output: .standardOutput)
     static let exec = CommandFailure(output: .standardError(command: "exec"))
     static let credentialProcess = CommandFailure(output: .standardError(command: "credential-process"))
+    static let worker = CommandFailure(output: .standardError(command: "worker"))
 
     /// Writes `error`'s message; returns the exit to throw.
     func exit(_ error: JobCredsError) -> ExitCode {

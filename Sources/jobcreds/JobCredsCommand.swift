@@ -9,6 +9,7 @@ struct JobCredsCommand: AsyncParsableCommand {
         abstract: "Serves a CodePipeline job's artifact credentials, and nothing else, to the build next to it.",
         version: Version.current,
         subcommands: [
-            ServeCommand.self, CheckCommand.self, ProbeCommand.self, ExecCommand.self, CredentialProcessCommand.self,
+            ServeCommand.self, WorkerCommand.self, CheckCommand.self, ProbeCommand.self, ExecCommand.self,
+            CredentialProcessCommand.self,
         ])
 }

@@ -160,8 +160,8 @@ struct ServeCommand: AsyncParsableCommand {
                 default: gate.maxConnectionsPerClient)
             if let text = idleTimeout ?? env["IDLE_TIMEOUT"] {
                 let seconds = try DurationText.parse(text, option: "--idle-timeout").components.seconds
-                guard seconds < Int64(Int32.max) else {
-                    throw JobCredsError(.usage, "--idle-timeout must be below \(Int32.max) seconds")
+                guard seconds >= 1, seconds < Int64(Int32.max) else {
+                    throw JobCredsError(.usage, "--idle-timeout must be 1s or more and below \(Int32.max) seconds")
                 }
                 gate.idleTimeoutSeconds = Int(seconds)
             }

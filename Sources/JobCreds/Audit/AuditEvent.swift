@@ -26,4 +26,17 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     /// A connection closed before any request on it was answered: its owner's connection limit,
     /// no slot left, or no request head by the deadline.
     case connectionRefused = "connection_refused"
+    /// The worker took a job: CodePipeline answered its acknowledge with InProgress.
+    case jobAcknowledged = "job_acknowledged"
+    /// The worker let a job go without running it (another worker has it, it ended, no client
+    /// token): why. Nothing is reported for it.
+    case jobDropped = "job_dropped"
+    /// A job's build was started: its user and process.
+    case buildStarted = "build_started"
+    /// A job's build ended: its exit status or signal, how long it ran.
+    case buildFinished = "build_finished"
+    /// A job's result reached CodePipeline (or CodePipeline said the job was over).
+    case jobReported = "job_reported"
+    /// Sending a job's result failed and will be tried again.
+    case reportRetry = "report_retry"
 }

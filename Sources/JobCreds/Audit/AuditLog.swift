@@ -9,13 +9,14 @@ import MicroHTTPServer
 public struct AuditLog: Sendable {
     private let sink: any AuditSink
     private let clock: any WallClock
-    private let jobId: String
+    private let jobId: String?
     private let onWriteFailure: @Sendable () -> Void
 
     /// Creates a log writing to `sink`.
     /// - Parameter onWriteFailure: told of every line that could not be written (the metrics count them).
     public init(
-        sink: any AuditSink, clock: any WallClock, jobId: String, onWriteFailure: @escaping @Sendable () -> Void = {}
+        sink: any AuditSink, clock: any WallClock, jobId: String?,
+        onWriteFailure: @escaping @Sendable () -> Void = {}
     ) {
         self.sink = sink
         self.clock = clock
@@ -143,11 +144,17 @@ public struct AuditLog: Sendable {
         }
     }
 
-    /// A lifecycle line: `event`, then `fields` (nil values left out).
-    public func lifecycle(_ event: AuditEvent, _ fields: [(String, String?)] = []) {
+    /// A lifecycle line: `event`, then `fields` (nil values left out), then `numbers`.
+    public func lifecycle(_ event: AuditEvent, _ fields: [(String, String?)] = [], numbers: [(String, Int)] = []) {
         write(event) { line in
             for (key, value) in fields { line.string(named: key, value) }
+            for (key, value) in numbers { line.integer(named: key, value) }
         }
+    }
+
+    /// The same log for another job's lines (the worker writes one log for all its jobs).
+    public func forJob(_ jobId: String?) -> AuditLog {
+        AuditLog(sink: sink, clock: clock, jobId: jobId, onWriteFailure: onWriteFailure)
     }
 
     /// One line: the time, the event, the fields `body` writes, the job id.

@@ -31,21 +31,35 @@ public final class Sidecar: Sendable {
     /// Validates `settings`, makes or reads the token file, opens the audit log, starts serving
     /// and starts fetching. Returns once the server listens (credentials may still be on their way).
     /// - Throws: `JobCredsError` whose message names the fix.
-    public init(
+    public convenience init(
         _ settings: ServeSettings, environment: [String: String], transport: any HTTPTransport,
         clock: any WallClock = SystemWallClock(), logger: Logger
+    ) throws(JobCredsError) {
+        try self.init(settings, environment: environment, clock: clock, logger: logger) {
+            (observer) throws(JobCredsError) in
+            try Upstream.resolve(
+                settings.upstream, environment: environment, transport: transport, clock: clock, logger: logger,
+                observer: observer)
+        }
+    }
+
+    /// The same, for a caller that resolves the upstream itself (the worker, one sidecar per
+    /// job on its own identity): `upstream` is given the observer that audits and counts each
+    /// CodePipeline attempt.
+    public init(
+        _ settings: ServeSettings, environment: [String: String], clock: any WallClock = SystemWallClock(),
+        logger: Logger,
+        upstream makeUpstream: (@escaping @Sendable (UpstreamCall) -> Void) throws(JobCredsError) -> Upstream
     ) throws(JobCredsError) {
         try ProcessHygiene.apply()
         let metrics = SidecarMetrics()
         let sink = try FileAuditSink(path: settings.auditLog, onTornLineEnded: metrics.auditTornLineEnded)
         let audit = AuditLog(
             sink: sink, clock: clock, jobId: settings.upstream.jobId, onWriteFailure: metrics.auditWriteFailed)
-        let upstream = try Upstream.resolve(
-            settings.upstream, environment: environment, transport: transport, clock: clock, logger: logger,
-            observer: { call in
-                audit.upstream(call)
-                metrics.upstream(call)
-            })
+        let upstream = try makeUpstream { call in
+            audit.upstream(call)
+            metrics.upstream(call)
+        }
         let (grants, created) = try Self.loadTokens(settings.tokenFiles, mode: settings.tokenFileMode)
         let cache = CredentialCache()
         let s3 = try S3Endpoint.resolve(

@@ -129,6 +129,12 @@ public enum JSONText {
             bytes.append(contentsOf: String(value).utf8)
         }
 
+        /// `"key":123` for a key not written in the code, escaped.
+        public mutating func integer(named key: String, _ value: Int) {
+            self.key(named: key)
+            bytes.append(contentsOf: String(value).utf8)
+        }
+
         /// `"key":"…"` with the value written by `body` straight into the buffer (between the
         /// quotes; it must write nothing that needs escaping).
         public mutating func unescaped(_ key: StaticString, _ body: (inout [UInt8]) -> Void) {

@@ -8,22 +8,29 @@ import Glibc
 /// can be swapped in between): a regular file, owned by the user the sidecar runs as (or root),
 /// and not writable by others (nor by the group, where `groupMayWrite` is false). Each refusal
 /// names the file and the fix.
-enum TrustedFile {
+public enum TrustedFile {
     /// The rules for one kind of file.
-    struct Rules {
+    public struct Rules: Sendable {
         /// How messages name it: "the token file".
-        var what: String
+        public var what: String
         /// Whether the file's group may write it (the audit log's may).
-        var groupMayWrite = false
+        public var groupMayWrite = false
         /// Whether others may read it.
-        var othersMayRead = true
+        public var othersMayRead = true
+
+        /// Creates rules.
+        public init(what: String, groupMayWrite: Bool = false, othersMayRead: Bool = true) {
+            self.what = what
+            self.groupMayWrite = groupMayWrite
+            self.othersMayRead = othersMayRead
+        }
     }
 
     /// Opens `path` with `flags` (plus `O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC`; `mode` if `O_CREAT`)
     /// and checks it against `rules`; blocking is restored on success.
     /// - Returns: the open descriptor, the caller's to close.
     /// - Throws: `JobCredsError.usage` naming the file and the fix.
-    static func open(
+    public static func open(
         _ path: String, flags: Int32, mode: mode_t = 0, rules: Rules
     ) throws(JobCredsError) -> Int32 {
         let descriptor = Glibc.open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode)
@@ -50,7 +57,7 @@ enum TrustedFile {
 
     /// Reads the whole of `path`, opened and checked as `open` does.
     /// - Throws: `JobCredsError.usage` for a refused file, a read error or more than `limit` bytes.
-    static func read(_ path: String, rules: Rules, limit: Int = 4096) throws(JobCredsError) -> [UInt8] {
+    public static func read(_ path: String, rules: Rules, limit: Int = 4096) throws(JobCredsError) -> [UInt8] {
         let descriptor = try open(path, flags: O_RDONLY, rules: rules)
         defer { close(descriptor) }
         var content: [UInt8] = []

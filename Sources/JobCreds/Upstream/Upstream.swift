@@ -42,6 +42,21 @@ public struct Upstream: Sendable {
         } catch {
             throw JobCredsError(.usage, error.message, underlying: error)
         }
+        let (region, identity, client) = try connect(
+            settings, environment: environment, transport: transport, clock: clock, retry: retry, logger: logger,
+            observer: observer)
+        return Upstream(jobId: jobId, clientToken: clientToken, region: region, identity: identity, client: client)
+    }
+
+    /// What calls CodePipeline for any job: the region, the worker's own identity (resolved from
+    /// `environment`, cached and refreshed) and a client; `settings`' job id and client token
+    /// file are not read. Nothing is sent yet.
+    /// - Throws: `JobCredsError` with a message that names the fix.
+    public static func connect(
+        _ settings: UpstreamSettings, environment: [String: String], transport: any HTTPTransport,
+        clock: any WallClock = SystemWallClock(), retry: RetryPolicy = RetryPolicy(), logger: Logger,
+        observer: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
+    ) throws(JobCredsError) -> (region: String, identity: RefreshingCredentialProvider, client: CodePipelineClient) {
         guard let region = CredentialChain.region(flag: settings.region, environment: environment) else {
             throw JobCredsError(.usage, "no region: pass --region or set AWS_REGION")
         }
@@ -64,7 +79,20 @@ public struct Upstream: Sendable {
         let client = CodePipelineClient(
             transport: transport, identity: identity, region: region, endpoint: endpoint, clock: clock, retry: retry,
             timeout: settings.timeout, logger: logger, observer: observer)
-        return Upstream(jobId: jobId, clientToken: clientToken, region: region, identity: identity, client: client)
+        return (region, identity, client)
+    }
+
+    /// An upstream for one job on an identity and client already resolved (the worker's, for
+    /// each job's sidecar).
+    public init(
+        jobId: JobID, clientToken: ClientToken?, region: String, identity: RefreshingCredentialProvider,
+        client: CodePipelineClient
+    ) {
+        self.jobId = jobId
+        self.clientToken = clientToken
+        self.region = region
+        self.identity = identity
+        self.client = client
     }
 
     /// Fetches the job's details once.

@@ -1,0 +1,308 @@
+"""`jobcreds worker` against the fake CodePipeline: each job taken once, run beside its own
+sidecar, reported once with the right outcome, whatever the build, the network or a restart does."""
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import CANARY
+from worker import Worker, lifecycle, queue, reports, results, shared_directory, wait_reported
+
+# A build that fetches the artifact credentials the way every SDK does and prints them: the
+# secret values must be scrubbed from everything that leaves the worker.
+PRINT_CREDENTIALS = ('curl -s -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" '
+                     '"$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo')
+
+
+@pytest.fixture
+def worker(jobcreds_bin, fake, tmp_path):
+    started = []
+
+    def make(*command, args=(), env=None, once=False, root=None):
+        instance = Worker(jobcreds_bin, fake, root or tmp_path / ("worker%d" % len(started)), command, args=args,
+                          env=env, once=once)
+        started.append(instance)
+        return instance
+
+    yield make
+    for instance in started:
+        instance.stop()
+
+
+def alive(pid):
+    """Whether `pid` runs (a zombie waiting for a reaper does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def artifact_secrets(fake, job_id):
+    credentials = fake.control("/_control/jobs")[job_id]["jobDetails"]["data"]["artifactCredentials"]
+    return [credentials["secretAccessKey"], credentials["sessionToken"]]
+
+
+def assert_nothing_secret(fake, worker, job_id):
+    written = worker.everything_written() + json.dumps(fake.control("/_control/lifecycle"))
+    for secret in [CANARY, fake.worker["secret"]] + artifact_secrets(fake, job_id):
+        assert secret not in written, secret
+
+
+# -- outcomes ------------------------------------------------------------------------------------
+
+def test_a_success_is_reported_with_its_summary_and_output_variables(worker, fake):
+    job_id, = queue(fake)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + '; env > "$JOBCREDS_RESULT_DIR/../env.txt"; cp "$JOBCREDS_RESULT_DIR/../env.txt" /dev/stdout;'
+                 'echo "built it" > "$JOBCREDS_RESULT_DIR/summary";'
+                 'echo \'{"IMAGE_TAG": "v1.2", "COMMIT": "abc"}\' > "$JOBCREDS_RESULT_DIR/output-variables.json"',
+                 once=True).start()
+    assert run.wait() == 0, run.stderr
+    result = results(fake)[job_id]
+    assert result["status"] == "Succeeded"
+    assert result["executionDetails"]["summary"] == "built it"
+    assert result["executionDetails"]["externalExecutionId"].endswith("/" + job_id)
+    assert result["outputVariables"] == {"IMAGE_TAG": "v1.2", "COMMIT": "abc"}
+    assert lifecycle(fake, job_id) == ["dispatched", "acknowledged", "reported"]
+    # The build's environment: made from nothing, the worker's identity nowhere.
+    names = {line.split("=", 1)[0] for line in run.stderr.split("line=")[1:]}
+    assert "AWS_SECRET_ACCESS_KEY" not in run.stderr and "AWS_ACCESS_KEY_ID=" not in run.stderr
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in names and "CODEPIPELINE_PIPELINE_NAME" in names
+    assert [line["event"] for line in run.audit() if line.get("job_id") == job_id and line["event"] in (
+        "job_acknowledged", "build_started", "build_finished", "job_reported")] == [
+        "job_acknowledged", "build_started", "build_finished", "job_reported"]
+    assert not (run.work / job_id).exists()  # the workspace is gone after the report
+    assert_nothing_secret(fake, run, job_id)
+
+
+@pytest.mark.parametrize("script,failure_type,message", [
+    ("echo one; echo two >&2; exit 3", "JobFailed", "the build exited with status 3; its last output:\n{"),
+    ("kill -KILL $$", "JobFailed", "the build was killed by SIGKILL"),
+    ("echo '[1]' > \"$JOBCREDS_RESULT_DIR/output-variables.json\"", "ConfigurationError", "is not a JSON object"),
+    ("echo '{\"bad key\": \"v\"}' > \"$JOBCREDS_RESULT_DIR/output-variables.json\"", "ConfigurationError",
+     "is not made of letters, digits"),
+    ("ln -s /etc/shadow \"$JOBCREDS_RESULT_DIR/summary\"", "ConfigurationError", "summary cannot be opened"),
+])
+def test_each_failure_is_reported_with_its_type(worker, fake, script, failure_type, message):
+    job_id, = queue(fake)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + "; " + script, once=True).start()
+    assert run.wait() == 1, run.stderr
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == failure_type and message in details["message"], details
+    if "exit 3" in script:
+        assert details["message"].endswith("\none\ntwo"), details  # stdout and stderr in their order
+    assert details["externalExecutionId"].endswith("/" + job_id)
+    assert_nothing_secret(fake, run, job_id)
+
+
+def test_a_command_that_cannot_run_is_a_configuration_error(worker, fake):
+    job_id, = queue(fake)
+    run = worker("no-such-build-command", once=True).start()
+    assert run.wait() == 1
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "ConfigurationError" and "command not found" in details["message"], details
+
+
+def test_credentials_refused_to_the_worker_are_a_permission_error(worker, fake):
+    job_id, = queue(fake)
+    fake.configure(faults=[{"kind": "access_denied", "operation": "GetJobDetails", "count": 1000}])
+    run = worker("true", once=True).start()
+    assert run.wait() == 1
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "PermissionError", details
+    assert not run.audit("build_started")
+
+
+def test_a_long_message_is_clamped_and_scrubbed(worker, fake):
+    job_id, = queue(fake)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + "; for i in $(seq 1 400); do echo line-$i-"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done; " + PRINT_CREDENTIALS + "; exit 9",
+                 once=True).start()
+    assert run.wait() == 1
+    message = results(fake)[job_id]["failureDetails"]["message"]
+    assert len(message) <= 5000 and message.startswith("the build exited with status 9")
+    assert "(redacted)" in message  # the last lines quoted the credentials, scrubbed
+    assert_nothing_secret(fake, run, job_id)
+
+
+def test_a_build_past_its_timeout_is_killed_with_what_it_left_behind(worker, fake, tmp_path):
+    job_id, = queue(fake)
+    pids = tmp_path / "pids"
+    run = worker("sh", "-c", "sleep 300 & echo $! > %s; trap '' TERM; sleep 300" % pids,
+                 args=("--build-timeout", "1s"), once=True).start()
+    assert run.wait(timeout=60) == 1
+    details = results(fake)[job_id]["failureDetails"]
+    assert details == dict(details, type="JobFailed", message="the build ran longer than 1s"), details
+    assert not alive(int(pids.read_text()))
+    finished = run.audit("build_finished")[0]
+    assert finished["stopped"] == "timeout"
+
+
+def test_once_exits_0_for_a_success_and_1_for_a_failure(worker, fake):
+    queue(fake)
+    assert worker("true", once=True).start().wait() == 0
+    queue(fake)
+    assert worker("false", once=True).start().wait() == 1
+
+
+# -- taking jobs ---------------------------------------------------------------------------------
+
+def test_a_job_acknowledged_too_late_is_never_run_and_taken_again(worker, fake, tmp_path):
+    # The first acknowledge hangs past the re-dispatch window: CodePipeline has handed the job
+    # out again with a new nonce, so the late answer is InvalidNonceException and that take is
+    # dropped; the next poll takes the job again, and it runs once.
+    job_id, = queue(fake, redispatch_after=0.5)
+    fake.configure(faults=[{"kind": "hang", "seconds": 1.5, "operation": "AcknowledgeJob", "count": 1}])
+    ran = tmp_path / "ran"
+    run = worker("sh", "-c", "echo x >> %s" % ran, once=True).start()
+    assert run.wait() == 0, run.stderr
+    assert ran.read_text() == "x\n"
+    dropped = run.audit("job_dropped")
+    assert [line["reason"] for line in dropped] == ["invalid_nonce"], dropped
+    assert [event["event"] for event in reports(fake, job_id)] == ["reported"]
+
+
+def test_two_workers_and_one_job_run_it_once(worker, fake, tmp_path):
+    job_id, = queue(fake, redispatch_after=0.5)
+    fake.configure(faults=[{"kind": "hang", "seconds": 1.5, "operation": "AcknowledgeJob", "count": 1}])
+    ran = tmp_path / "ran"
+    first = worker("sh", "-c", "echo a >> %s" % ran).start()
+    time.sleep(0.3)  # the first has polled and hangs in its acknowledge
+    second = worker("sh", "-c", "echo b >> %s" % ran).start()
+    wait_reported(fake, job_id)
+    time.sleep(1.5)
+    assert ran.read_text() in ("a\n", "b\n")
+    assert len(reports(fake, job_id)) == 1
+    assert [line["reason"] for line in first.audit("job_dropped") + second.audit("job_dropped")] == ["invalid_nonce"]
+
+
+def test_throttling_and_resets_after_apply_on_every_call_still_report_once(worker, fake):
+    job_id, = queue(fake)
+    faults = []
+    for operation in ("ListActionTypes", "PollForJobs", "AcknowledgeJob", "GetJobDetails", "PutJobSuccessResult"):
+        faults.append({"kind": "throttle", "operation": operation, "count": 2})
+        faults.append({"kind": "http503", "operation": operation, "count": 1})
+    for operation in ("AcknowledgeJob", "PutJobSuccessResult"):
+        faults.append({"kind": "reset_after", "operation": operation, "count": 1})
+    fake.configure(faults=faults)
+    run = worker("true", once=True).start()
+    assert run.wait(timeout=120) == 0, run.stderr
+    assert results(fake)[job_id]["status"] == "Succeeded"
+    assert len(reports(fake, job_id)) == 1
+    reported = run.audit("job_reported")
+    # The result's answer was lost after it was applied: the retry meets InvalidJobState, the
+    # job is over, and nothing is sent again.
+    assert [line["outcome"] for line in reported] == ["over"], reported
+
+
+def test_concurrency_4_with_8_jobs_never_runs_more_than_4(worker, fake, tmp_path):
+    jobs = queue(fake, 8)
+    log = tmp_path / "spans"
+    run = worker("sh", "-c", 'echo "start $(date +%%s.%%N)" >> %s; sleep 1; echo "end $(date +%%s.%%N)" >> %s'
+                 % (log, log), args=("--concurrency", "4")).start()
+    for job_id in jobs:
+        wait_reported(fake, job_id, timeout=60)
+    events = sorted((float(line.split()[1]), line.split()[0]) for line in log.read_text().splitlines())
+    running, most = 0, 0
+    for _, kind in events:
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    assert most == 4, events
+    assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
+def test_each_build_runs_on_a_uid_of_its_own(worker, fake):
+    jobs = queue(fake, 4)
+    root = shared_directory()
+    run = worker("sh", "-c", 'id -u; sleep 1', args=("--concurrency", "4", "--build-uid-range", "201000-201003"),
+                 root=root).start()
+    for job_id in jobs:
+        wait_reported(fake, job_id, timeout=60)
+    started = run.audit("build_started")
+    assert sorted(line["uid"] for line in started) == [201000, 201001, 201002, 201003], started
+    assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
+
+
+# -- stopping and restarting ---------------------------------------------------------------------
+
+def test_sigterm_mid_build_lets_it_finish_then_reports_it(worker, fake, tmp_path):
+    job_id, = queue(fake)
+    started = tmp_path / "started"
+    run = worker("sh", "-c", "touch %s; sleep 2" % started).start()
+    run.wait_for(started.exists, what="the build")
+    run.signal(signal.SIGTERM)
+    assert run.wait(timeout=60) == 0
+    assert results(fake)[job_id]["status"] == "Succeeded"
+
+
+def test_sigterm_past_the_drain_timeout_stops_the_build_and_says_so(worker, fake, tmp_path):
+    job_id, = queue(fake)
+    started = tmp_path / "started"
+    run = worker("sh", "-c", "touch %s; sleep 300" % started, args=("--drain-timeout", "1s")).start()
+    run.wait_for(started.exists, what="the build")
+    run.signal(signal.SIGTERM)
+    assert run.wait(timeout=60) == 0
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "SystemUnavailable" and details["message"] == "the worker was stopped", details
+
+
+def test_kill_9_mid_build_then_a_restart_reports_the_lost_build_once(worker, fake, tmp_path):
+    job_id, = queue(fake)
+    started = tmp_path / "started"
+    first = worker("sh", "-c", "echo $$ > %s; sleep 300" % started).start()
+    first.wait_for(lambda: started.exists() and started.read_text().strip(), what="the build")
+    build = int(started.read_text())
+    first.kill()
+    restarted = worker("true", root=first.root).start()
+    wait_reported(fake, job_id)
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "SystemUnavailable" and "restarted while the build ran" in details["message"]
+    time.sleep(0.3)
+    assert not alive(build)  # the lost build was killed, not left running
+    assert len(reports(fake, job_id)) == 1
+    restarted.stop()
+
+
+def test_kill_9_after_the_build_before_the_report_then_a_restart_sends_the_result_once(worker, fake, tmp_path):
+    job_id, = queue(fake)
+    fake.configure(faults=[{"kind": "hang", "seconds": 20, "operation": "PutJobSuccessResult", "count": 1}])
+    first = worker("sh", "-c", "echo done > \"$JOBCREDS_RESULT_DIR/summary\"").start()
+    first.wait_for(lambda: first.audit("build_finished"), what="the build's end")
+    time.sleep(0.5)  # in the hanging report
+    first.kill()
+    fake.configure(clear_faults=True)
+    before = len(first.audit())
+    restarted = worker("false", root=first.root).start()  # a build that would fail: never run for this job
+    wait_reported(fake, job_id)
+    time.sleep(0.5)
+    result = results(fake)[job_id]
+    assert result["status"] == "Succeeded" and result["executionDetails"]["summary"] == "done", result
+    assert len(reports(fake, job_id)) == 1
+    assert not [line for line in restarted.audit()[before:] if line["event"] == "build_started"]
+    restarted.stop()
+
+
+# -- third-party jobs ----------------------------------------------------------------------------
+
+def test_third_party_jobs_run_with_their_client_token(worker, fake, tmp_path):
+    job_id = "partner-job-" + CANARY[:6]
+    token = "client-token-" + CANARY
+    fake.configure(jobs={job_id: {"queued": True, "third_party": True, "client_token": token}})
+    fake.configure(jobs={"partner-job-unknown": {"queued": True, "third_party": True, "client_token": "x",
+                                                 "client_id": "9d5b3e8c-0000-4000-8000-000000000000"}})
+    tokens = tmp_path / "client-tokens.json"
+    tokens.write_text(json.dumps({"0c6f5a52-8f6b-4d4e-9a52-3f1d2c3b4a50": token}))
+    tokens.chmod(0o600)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + "; echo '{\"A\": \"b\"}' > \"$JOBCREDS_RESULT_DIR/output-variables.json\"",
+                 args=("--third-party", "--client-tokens", str(tokens))).start()
+    wait_reported(fake, job_id)
+    assert results(fake)[job_id]["status"] == "Succeeded"
+    assert "outputVariables" not in results(fake)[job_id]
+    run.wait_for(lambda: any(line["reason"] == "no_client_token" for line in run.audit("job_dropped")),
+                 what="the unknown client's job dropped")
+    assert "partner-job-unknown" not in results(fake)  # never acknowledged
+    run.stop()
+    assert token not in run.everything_written()

@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Removes every secret value the worker knows from text that leaves it (build output in logs
+/// and in failure messages): the artifact credentials, secret configuration values, the client
+/// token. Longer values first, so one that holds another is removed whole.
+///
+/// Thread-safety: a `Mutex`; secrets can be added while a build runs (a refresh).
+final class Scrubber: Sendable {
+    private let secrets = Mutex<[String]>([])
+
+    /// What a removed value is replaced with.
+    static let replacement = "(redacted)"
+
+    init(_ values: [String] = []) { add(values) }
+
+    /// Adds values to remove (empty ones are ignored).
+    func add(_ values: [String]) {
+        secrets.withLock { secrets in
+            for value in values where !value.isEmpty && !secrets.contains(value) { secrets.append(value) }
+            secrets.sort { $0.utf8.count > $1.utf8.count }
+        }
+    }
+
+    /// `text` with every secret value replaced.
+    func scrub(_ text: String) -> String {
+        let values = secrets.withLock { $0 }
+        var cleaned = text
+        for value in values where cleaned.contains(value) {
+            cleaned = cleaned.replacing(value, with: Self.replacement)
+        }
+        return cleaned
+    }
+}

@@ -1,0 +1,66 @@
+import CodePipeline
+
+/// What the journal keeps of one job: enough to finish it after a restart, and nothing secret
+/// (no credentials, client token, nonce or configuration value; a result's texts are scrubbed
+/// before they get here).
+public struct JournalEntry: Codable, Sendable, Equatable {
+    /// How far the job got.
+    public enum Phase: String, Codable, Sendable {
+        /// Acknowledged; no build started yet.
+        case acknowledged
+        /// The build was started (its session and user are known).
+        case started
+        /// The result is known and must reach CodePipeline.
+        case finished
+    }
+
+    /// The job id.
+    public var jobId: String
+    /// Whether it is a third-party job (its client token is found again by `clientId`).
+    public var thirdParty: Bool
+    /// The third-party job's client (never its token).
+    public var clientId: String?
+    /// How far it got.
+    public var phase: Phase
+    /// The build's session (its process group), once started.
+    public var session: Int32?
+    /// The build's uid, once started, when it has one of its own.
+    public var uid: UInt32?
+    /// The result to send, once finished.
+    public var result: JobResult?
+
+    /// Creates an entry.
+    public init(
+        jobId: String, thirdParty: Bool, clientId: String? = nil, phase: Phase, session: Int32? = nil,
+        uid: UInt32? = nil, result: JobResult? = nil
+    ) {
+        self.jobId = jobId
+        self.thirdParty = thirdParty
+        self.clientId = clientId
+        self.phase = phase
+        self.session = session
+        self.uid = uid
+        self.result = result
+    }
+}
+
+extension JobResult: Codable {
+    private enum CodingKeys: String, CodingKey { case success, failure }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let success = try container.decodeIfPresent(Success.self, forKey: .success) {
+            self = .success(success)
+        } else {
+            self = .failure(try container.decode(Failure.self, forKey: .failure))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .success(let success): try container.encode(success, forKey: .success)
+        case .failure(let failure): try container.encode(failure, forKey: .failure)
+        }
+    }
+}
