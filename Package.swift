@@ -8,8 +8,8 @@ import PackageDescription
 /// lint step) fails when this list, the targets below or the sources' imports disagree.
 ///
 ///   jobcreds           JobWorker, JobCreds, CodePipeline, CurlHTTP, HTTPTransport, ArgumentParser, Logging
-///   JobWorker          JobCreds, CodePipeline, AWSIdentity, AWSSigning, HTTPTransport, CryptoPrimitives,
-///                      CProcessSpawn, Logging
+///   JobWorker          JobCreds, CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport,
+///                      CryptoPrimitives, CProcessSpawn, Logging, Prometheus
 ///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
 ///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
@@ -103,7 +103,8 @@ let package = Package(
             name: "JobWorker",
             dependencies: [
                 "JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives",
-                "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+                "MicroHTTPServer", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSwift),
         .executableTarget(
@@ -141,7 +142,8 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "JobWorkerTests", dependencies: ["JobWorker", "JobCreds", "CodePipeline"], swiftSettings: strictSwift),
+            name: "JobWorkerTests", dependencies: ["JobWorker", "JobCreds", "CodePipeline", "TestSupport"],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],
             swiftSettings: strictSwift),

@@ -351,6 +351,54 @@ def test_systemd_analyze_verifies_the_unit_and_rates_it_ok(jobcreds_bin, tmp_pat
     assert float(level.group(1)) <= 2.0 and level.group(2) == "OK", level.group(0)
 
 
+def worker_unit_settings():
+    settings = {}
+    for line in (DEPLOY / "systemd" / "jobcreds-worker.service").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_the_worker_unit_is_root_for_the_uid_range_only():
+    unit = worker_unit_settings()
+    assert unit["ExecStart"][0].startswith("/usr/local/bin/jobcreds worker -- ")
+    assert unit["User"] == ["root"]
+    # The capabilities starting builds as their own uids takes, and no other.
+    assert set(unit["CapabilityBoundingSet"][0].split()) == {
+        "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER"}
+    for key, value in [("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"),
+                       ("ProtectHome", "yes"), ("RestrictSUIDSGID", "yes"), ("KillMode", "mixed")]:
+        assert unit[key] == [value], key
+    # sock_diag (which user owns a connection) is a netlink socket: without it no build's
+    # connection could be told from another's.
+    assert "AF_NETLINK" in unit["RestrictAddressFamilies"][0].split()
+    environment = dict(item.split("=", 1) for item in unit["Environment"])
+    assert environment["JOBCREDS_WORKER_STATE_DIR"].startswith("/var/lib/jobcreds/")
+    env_file = dict(line.split("=", 1) for line in (DEPLOY / "systemd" / "jobcreds-worker.env").read_text()
+                    .splitlines() if line and not line.startswith("#"))
+    assert "JOBCREDS_WORKER_BUILD_UID_RANGE" in env_file and "JOBCREDS_WORKER_PROVIDER" in env_file
+    # The drain fits in the stop timeout.
+    assert unit["TimeoutStopSec"] == ["11min"]
+
+
+def test_systemd_analyze_verifies_the_worker_unit_and_rates_it_ok(jobcreds_bin, tmp_path):
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    text = (DEPLOY / "systemd" / "jobcreds-worker.service").read_text().replace(
+        "/usr/local/bin/jobcreds", jobcreds_bin)
+    unit = tmp_path / "jobcreds-worker.service"
+    unit.write_text(text)
+    verified = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
+    security = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(unit)], capture_output=True,
+                              text=True)
+    level = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)", security.stdout)
+    assert level, security.stdout + security.stderr
+    # Root with six capabilities, by design (the uid range): still "OK", nothing else loosened.
+    assert float(level.group(1)) <= 2.6 and level.group(2) == "OK", level.group(0)
+
+
 # -- IAM -----------------------------------------------------------------------------------
 
 def test_the_worker_policy_allows_reading_jobs_and_nothing_else():
@@ -366,7 +414,25 @@ def test_the_worker_policy_allows_reading_jobs_and_nothing_else():
     # ListActionTypes (--expose-configuration only) is a statement of its own, to drop without the flag.
     listing = [s for s in policy["Statement"] if "codepipeline:ListActionTypes" in s["Action"]]
     assert len(listing) == 1 and listing[0]["Action"] == ["codepipeline:ListActionTypes"]
-    # Every CodePipeline call jobcreds makes is allowed by it: the operations the client knows.
+    # Every CodePipeline call the sidecar makes is allowed by it (the worker's calls are not).
     client = (ROOT / "Sources" / "CodePipeline" / "CodePipelineOperation.swift").read_text()
     called = set(re.findall(r'case \w+ = "(\w+)"', client))
-    assert {"codepipeline:" + name for name in called} == actions
+    assert {"codepipeline:" + name for name in called} - JOB_WORKER_ONLY == actions
+
+
+JOB_WORKER_ONLY = {"codepipeline:" + name for name in (
+    "PollForJobs", "AcknowledgeJob", "PutJobSuccessResult", "PutJobFailureResult", "PollForThirdPartyJobs",
+    "AcknowledgeThirdPartyJob", "PutThirdPartyJobSuccessResult", "PutThirdPartyJobFailureResult")}
+
+
+def test_the_job_worker_policy_allows_every_call_the_client_makes_and_nothing_else():
+    policy = json.loads((DEPLOY / "iam" / "job-worker-policy.json").read_text())
+    actions = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        actions |= set(statement["Action"])
+    client = (ROOT / "Sources" / "CodePipeline" / "CodePipelineOperation.swift").read_text()
+    assert actions == {"codepipeline:" + name for name in re.findall(r'case \w+ = "(\w+)"', client)}
+    third = [s for s in policy["Statement"] if any("ThirdParty" in action for action in s["Action"])]
+    assert len(third) == 1 and all("ThirdParty" in action for action in third[0]["Action"])  # one to drop

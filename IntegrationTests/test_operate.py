@@ -12,7 +12,7 @@ from sidecar import serve_environment
 
 ROUTES = {"/v1/credentials", "/v1/artifacts", "/v1/artifacts/{name}/download", "/v1/artifacts/{name}/upload",
           "/v1/configuration", "/healthz", "/readyz", "other"}
-REASONS = {"Starting", "HostNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
+REASONS = {"Starting", "HostNotAllowed", "ClientNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
            "RateLimited", "MethodNotAllowed", "MissingToken", "InvalidToken", "NotFound", "CredentialsUnavailable",
            "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted", "ArtifactNotFound", "InvalidQuery",
            "ConfigurationUnavailable", "MalformedRequest", "HTTPVersionNotSupported"}

@@ -306,3 +306,97 @@ def test_third_party_jobs_run_with_their_client_token(worker, fake, tmp_path):
     assert "partner-job-unknown" not in results(fake)  # never acknowledged
     run.stop()
     assert token not in run.everything_written()
+
+
+# -- isolation between jobs ----------------------------------------------------------------------
+
+# Each build leaves its sidecar's URL and token file path in a shared directory, waits for the
+# other, then asks every listener with its own token and tries to read every token file.
+CROSS = r'''
+me=$(id -u)-$CODEPIPELINE_JOB_ID
+echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" > {shared}/$me.where
+while [ $(ls {shared}/*.where | wc -l) -lt 2 ]; do sleep 0.1; done
+for f in {shared}/*.where; do
+  set -- $(cat $f)
+  code=$(curl -s -o {shared}/$me.body -w '%{{http_code}}' -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" "$1")
+  if cat "$2" > /dev/null 2>&1; then readable=yes; else readable=no; fi
+  echo "$me $(basename $f .where) $code $readable $(grep -o '"code":"[A-Za-z]*"' {shared}/$me.body)" >> {shared}/$me.seen
+done
+touch {shared}/$me.done
+while [ $(ls {shared}/*.done | wc -l) -lt 2 ]; do sleep 0.1; done
+'''
+
+
+def crossings(shared):
+    """(asker, listener's build, status, token file readable, error code) for every try."""
+    rows = [line.split() for seen in sorted(shared.glob("*.seen")) for line in seen.read_text().splitlines()]
+    return [(row[0], row[1], int(row[2]), row[3], row[4] if len(row) > 4 else None) for row in rows]
+
+
+def test_a_jobs_token_is_refused_by_every_other_jobs_listener(worker, fake):
+    jobs = queue(fake, 2)
+    shared = shared_directory()
+    shared.chmod(0o777)
+    run = worker("sh", "-c", CROSS.format(shared=shared), args=("--concurrency", "2")).start()
+    for job_id in jobs:
+        wait_reported(fake, job_id, timeout=60)
+    seen = crossings(shared)
+    assert len(seen) == 4, seen
+    for asker, listener, status, _, code in seen:
+        if asker == listener:
+            assert status == 200, seen
+        else:
+            assert (status, code) == (403, '"code":"InvalidToken"'), seen
+    assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
+    run.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
+def test_with_a_uid_range_a_build_reaches_neither_another_jobs_listener_nor_its_token(worker, fake):
+    jobs = queue(fake, 2)
+    shared = shared_directory()
+    shared.chmod(0o777)
+    run = worker("sh", "-c", CROSS.format(shared=shared),
+                 args=("--concurrency", "2", "--build-uid-range", "202000-202001"), root=shared_directory()).start()
+    for job_id in jobs:
+        wait_reported(fake, job_id, timeout=60)
+    seen = crossings(shared)
+    assert len(seen) == 4, seen
+    for asker, listener, status, readable, code in seen:
+        if asker == listener:
+            assert (status, readable) == (200, "yes"), seen
+        else:
+            assert (status, readable, code) == (403, "no", '"code":"ClientNotAllowed"'), seen
+    refused = [line for line in run.audit("request") if line.get("reason") == "ClientNotAllowed"]
+    assert len(refused) == 2 and {line["client_uid"] for line in refused} == {202000, 202001}, refused
+    run.stop()
+
+
+# -- observability -------------------------------------------------------------------------------
+
+def scrape(port, path):
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_metrics_health_and_readiness_say_what_the_worker_does_and_nothing_secret(worker, fake):
+    job_id, = queue(fake)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + "; exit 4", args=("--metrics-listen", "127.0.0.1:0")).start()
+    run.wait_for(lambda: run.audit("listening"), what="the metrics listener")
+    port = int(run.audit("listening")[0]["metrics_address"].rsplit(":", 1)[1])
+    wait_reported(fake, job_id)
+    run.wait_for(lambda: 'jobcreds_worker_jobs_total{outcome="failed",failure_type="JobFailed"} 1' in
+                 scrape(port, "/metrics")[1], what="the job counted")
+    status, text = scrape(port, "/metrics")
+    assert status == 200 and "jobcreds_worker_builds_running 0" in text and "jobcreds_worker_slots 1" in text
+    assert 'jobcreds_worker_polls_total{result="jobs"} 1' in text
+    assert scrape(port, "/healthz")[0] == 200 and scrape(port, "/readyz")[0] == 200
+    assert scrape(port, "/v1/credentials")[0] == 404
+    for secret in [CANARY, fake.worker["secret"], job_id] + artifact_secrets(fake, job_id):
+        assert secret not in text
+    run.stop()

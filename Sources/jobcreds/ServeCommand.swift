@@ -161,7 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let text = idleTimeout ?? env["IDLE_TIMEOUT"] {
                 let seconds = try DurationText.parse(text, option: "--idle-timeout").components.seconds
                 guard seconds >= 1, seconds < Int64(Int32.max) else {
-                    throw JobCredsError(.usage, "--idle-timeout must be 1s or more and below \(Int32.max) seconds")
+                    throw JobCredsError(.usage, "--idle-timeout must be below \(Int32.max) seconds and at least 1s")
                 }
                 gate.idleTimeoutSeconds = Int(seconds)
             }

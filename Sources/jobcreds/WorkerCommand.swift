@@ -229,9 +229,6 @@ struct WorkerCommand: AsyncParsableCommand {
         guard presign <= RoutingSettings.longestPresignLifetime else {
             throw JobCredsError(.usage, "--presign-ttl is at most 1h")
         }
-        if metricsListen ?? env["METRICS_LISTEN"] != nil {
-            throw JobCredsError(.usage, "--metrics-listen is not yet served by jobcreds worker")
-        }
         return WorkerSettings(
             actionType: ActionTypeID(
                 category: category ?? env["CATEGORY"] ?? "Build",
@@ -248,7 +245,10 @@ struct WorkerCommand: AsyncParsableCommand {
             stateDirectory: stateDir ?? env["STATE_DIR"] ?? WorkerSettings.defaultStateDirectory,
             workerId: workerId ?? env["WORKER_ID"] ?? Self.hostName(),
             buildAccess: access, buildUsers: try users(env), passEnvironment: pass,
-            auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-", clientTokensFile: clientTokens,
+            auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
+            metricsListen: try (metricsListen ?? env["METRICS_LISTEN"]).map { (text) throws(JobCredsError) in
+                try ListenAddress.anyHost(text, option: "--metrics-listen")
+            }, clientTokensFile: clientTokens,
             once: once || env.flag("ONCE"),
             command: arguments,
             upstream: UpstreamSettings(

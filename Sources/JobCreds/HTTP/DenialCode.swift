@@ -6,6 +6,8 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case starting = "Starting"
     /// 403: `Host` does not name the listen address (DNS rebinding).
     case hostNotAllowed = "HostNotAllowed"
+    /// 403: the connection's user is not the one this listener serves (another job's build).
+    case clientNotAllowed = "ClientNotAllowed"
     /// 403: `X-Forwarded-For`, `Forwarded` or `Origin`: a proxy or a browser.
     case forwardedRequestRefused = "ForwardedRequestRefused"
     /// 431: request line and headers over the limit (in bytes, or in header fields and query

@@ -21,6 +21,9 @@ public struct GateSettings: Sendable {
     public var requestHeadDeadline: Duration = .seconds(2)
     /// Seconds a connection may stay idle before it is closed.
     public var idleTimeoutSeconds: Int = 10
+    /// The only users whose connections are answered (root's always are); nil answers every
+    /// user. The worker sets it to each job's build user, so that no other build reaches it.
+    public var allowedUsers: Set<UInt32>?
 
     /// Creates settings with the defaults.
     public init() {}

@@ -75,6 +75,13 @@ public final class RequestGate: Sendable {
                 refused |= 1 << index
             }
         }
+        if let allowed = settings.allowedUsers {
+            guard case .user(let uid) = request.clientOwner, uid == 0 || allowed.contains(uid) else {
+                return Denial(
+                    status: 403, code: .clientNotAllowed,
+                    message: "this listener serves one job's build; the connection's user is not that build's")
+            }
+        }
         guard hosts == 1, let host, allowedHosts.contains(host) || allowedHosts.contains(host.lowercased()) else {
             return Denial(
                 status: 403, code: .hostNotAllowed,

@@ -67,7 +67,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// An address already validated (the bound form of a parsed one).
-    init(unchecked host: String, port: UInt16) {
+    public init(unchecked host: String, port: UInt16) {
         self.host = host
         self.port = port
     }

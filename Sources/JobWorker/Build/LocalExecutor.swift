@@ -21,13 +21,15 @@ final class LocalExecutor: Sendable {
     private let client: CodePipelineClient
     private let environment: [String: String]
     private let users: UserPool
+    private let metrics: WorkerMetrics
     private let logger: Logger
     private let running = Mutex<[String: BuildProcess]>([:])
 
     init(
         settings: WorkerSettings, region: String, identity: RefreshingCredentialProvider, client: CodePipelineClient,
-        environment: [String: String], users: UserPool, logger: Logger
+        environment: [String: String], users: UserPool, metrics: WorkerMetrics, logger: Logger
     ) {
+        self.metrics = metrics
         self.settings = settings
         self.region = region
         self.identity = identity
@@ -73,7 +75,8 @@ final class LocalExecutor: Sendable {
         if settings.buildAccess != .none {
             let tokenFile = runDirectory + "/token"
             do throws(JobCredsError) {
-                let started = try startSidecar(job, tokenFile: tokenFile)
+                let started = try startSidecar(
+                    job, tokenFile: tokenFile, uid: settings.buildUsers.isolated ? user?.uid : nil)
                 sidecar = started
                 if let user {
                     guard chown(tokenFile, user.uid, user.gid) == 0 else {
@@ -124,14 +127,18 @@ final class LocalExecutor: Sendable {
         }
     }
 
-    private func startSidecar(_ job: TakenJob, tokenFile: String) throws(JobCredsError) -> Sidecar {
+    /// The job's sidecar; with a build user of its own (a uid range), it answers that user's
+    /// connections only (and root's).
+    private func startSidecar(_ job: TakenJob, tokenFile: String, uid: UInt32?) throws(JobCredsError) -> Sidecar {
         var upstreamSettings = settings.upstream
         upstreamSettings.jobId = job.id.value
+        var gate = GateSettings()
+        if let uid { gate.allowedUsers = [uid] }
         let serve = ServeSettings(
             upstream: upstreamSettings, listen: try ListenAddress("127.0.0.1:0"),
             tokenFiles: [try TokenFileSpec(parsing: tokenFile + ":" + JobEnvironment.scopes(settings.buildAccess))],
             tokenFileMode: 0o400, auditLog: settings.auditLog, credentialLifetime: settings.credentialLifetime,
-            threads: 1, presignLifetime: settings.presignLifetime, s3EndpointURL: settings.s3EndpointURL)
+            threads: 1, gate: gate, presignLifetime: settings.presignLifetime, s3EndpointURL: settings.s3EndpointURL)
         let (id, token, region, identity, client) = (job.id, job.clientToken, region, identity, client)
         return try Sidecar(serve, environment: environment, logger: logger) { observer in
             Upstream(
@@ -195,6 +202,7 @@ final class LocalExecutor: Sendable {
         let begun = ContinuousClock.now
         started(process.pid, user?.uid)
         running.withLock { $0[job.id.value] = process }
+        metrics.buildStarted()
         audit.lifecycle(
             .buildStarted, [("build_access", settings.buildAccess.rawValue)],
             numbers: [("uid", Int(user?.uid ?? geteuid())), ("pid", Int(process.pid))])
@@ -206,6 +214,7 @@ final class LocalExecutor: Sendable {
         let exit = await process.exit()
         timer.cancel()
         running.withLock { _ = $0.removeValue(forKey: job.id.value) }
+        metrics.buildFinished(after: ContinuousClock.now - begun)
         process.killGroup()  // what the build left behind in its session
         if let user { _ = BuildProcess.killUser(user.uid) }  // and anywhere else
         await log.finish(within: .seconds(2))

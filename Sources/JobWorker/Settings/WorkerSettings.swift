@@ -39,6 +39,8 @@ public struct WorkerSettings: Sendable {
     public var passEnvironment: [String]
     /// The audit log, `-` for standard output.
     public var auditLog: String
+    /// Where `/metrics`, `/healthz` and `/readyz` are served; nil serves none.
+    public var metricsListen: ListenAddress?
     /// The third-party client tokens file (`--third-party --client-tokens`); nil for a custom action.
     public var clientTokensFile: String?
     /// `--once`: take one job, then exit.
@@ -77,7 +79,8 @@ public struct WorkerSettings: Sendable {
         workDirectory: String = WorkerSettings.defaultWorkDirectory,
         stateDirectory: String = WorkerSettings.defaultStateDirectory, workerId: String,
         buildAccess: BuildAccess = .credentials, buildUsers: BuildUsers = .worker, passEnvironment: [String] = [],
-        auditLog: String = "-", clientTokensFile: String? = nil, once: Bool = false, command: [String],
+        auditLog: String = "-", metricsListen: ListenAddress? = nil, clientTokensFile: String? = nil,
+        once: Bool = false, command: [String],
         upstream: UpstreamSettings, s3EndpointURL: String? = nil,
         credentialLifetime: Duration = ServeSettings.defaultCredentialLifetime,
         presignLifetime: Duration = RoutingSettings.defaultPresignLifetime
@@ -95,6 +98,7 @@ public struct WorkerSettings: Sendable {
         self.buildUsers = buildUsers
         self.passEnvironment = passEnvironment
         self.auditLog = auditLog
+        self.metricsListen = metricsListen
         self.clientTokensFile = clientTokensFile
         self.once = once
         self.command = command

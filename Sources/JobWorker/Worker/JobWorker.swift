@@ -4,6 +4,7 @@ import Glibc
 import HTTPTransport
 import JobCreds
 import Logging
+import MicroHTTPServer
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -43,6 +44,8 @@ public final class JobWorker: Sendable {
     private let running = Atomic<Int>(0)
     private let onceOutcome = Mutex<Exit?>(nil)
     private let secretConfiguration = Mutex<Set<String>>([])
+    private let metrics: WorkerMetrics
+    private let metricsServer: MicroHTTPServer?
 
     /// The longest wait between two tries of a poll or a report.
     static let longestBackoff: Duration = .seconds(300)
@@ -63,9 +66,24 @@ public final class JobWorker: Sendable {
         self.audit = audit
         self.logger = logger
         self.clientTokens = try settings.clientTokensFile.map(ClientTokens.read) ?? [:]
+        let metrics = WorkerMetrics(slots: Self.slots(settings))
+        self.metrics = metrics
         self.executor = LocalExecutor(
             settings: settings, region: region, identity: identity, client: client, environment: environment,
-            users: UserPool(settings.buildUsers), logger: logger)
+            users: UserPool(settings.buildUsers), metrics: metrics, logger: logger)
+        if let address = settings.metricsListen {
+            do {
+                metricsServer = try MicroHTTPServer(
+                    .init(
+                        host: address.host, port: address.port, threads: 1, connectionLimit: 16,
+                        perClientConnectionLimit: 8, idleTimeoutSeconds: 10, maxBodyBytes: 0),
+                    handler: WorkerEndpoint(metrics: metrics))
+            } catch {
+                throw JobCredsError(.usage, "cannot serve metrics on \(address): \(error)", underlying: error)
+            }
+        } else {
+            metricsServer = nil
+        }
         audit.lifecycle(
             .start,
             [
@@ -78,6 +96,21 @@ public final class JobWorker: Sendable {
                 ("build_access", settings.buildAccess.rawValue), ("identity", identity.name), ("region", region),
                 ("endpoint", client.endpointDescription),
             ], numbers: [("concurrency", settings.concurrency)])
+        if let metricsServer, let address = settings.metricsListen {
+            audit.lifecycle(
+                .listening,
+                [
+                    (
+                        "metrics_address",
+                        ListenAddress(unchecked: address.host, port: UInt16(metricsServer.port)).description
+                    )
+                ])
+        }
+    }
+
+    /// Builds at once: the concurrency, and no more than the uid range has users.
+    private static func slots(_ settings: WorkerSettings) -> Int {
+        min(settings.concurrency, settings.buildUsers.capacity ?? settings.concurrency)
     }
 
     /// Finishes what the journal says is owed, then takes jobs until `shutdown` (or, `--once`,
@@ -85,7 +118,7 @@ public final class JobWorker: Sendable {
     public func run(until shutdown: Shutdown) async -> Exit {
         await learnSecretProperties(shutdown)
         await recover()
-        let slots = min(settings.concurrency, settings.buildUsers.capacity ?? settings.concurrency)
+        let slots = Self.slots(settings)
         let wakeup = shutdown.wakeup
         var failures = 0
         var taken = 0
@@ -100,7 +133,10 @@ public final class JobWorker: Sendable {
                 do throws(CodePipelineError) {
                     jobs = try await take(max: settings.once ? 1 : free)
                     failures = 0
+                    metrics.setReady(true)
                 } catch {
+                    metrics.polled(.failed)
+                    metrics.setReady(false)
                     failures += 1
                     let delay = Self.backoff(failures)
                     logger.warning(
@@ -120,9 +156,11 @@ public final class JobWorker: Sendable {
                 }
                 if jobs.isEmpty { await wakeup.wait(timeout: Self.jittered(settings.pollInterval)) }
             }
+            metrics.setReady(false)
             if shutdown.count > 0 { await drain(shutdown) }
             await group.waitForAll()
         }
+        metricsServer?.stop()
         audit.lifecycle(.stop, [("reason", shutdown.count > 0 ? "signal" : "once")])
         return onceOutcome.withLock { $0 } ?? .stopped
     }
@@ -135,6 +173,7 @@ public final class JobWorker: Sendable {
         let secrets = secretConfiguration.withLock { $0 }
         let polled = try await client.pollForJobs(
             settings.actionType, maxBatchSize: max, query: settings.query, revealing: secrets)
+        metrics.polled(polled.isEmpty ? .empty : .jobs)
         var jobs: [TakenJob] = []
         for job in polled {
             let id: JobID
@@ -153,11 +192,13 @@ public final class JobWorker: Sendable {
 
     private func takeThirdParty(max: Int) async throws(CodePipelineError) -> [TakenJob] {
         let listed = try await client.pollForThirdPartyJobs(settings.actionType, maxBatchSize: max)
+        metrics.polled(listed.isEmpty ? .empty : .jobs)
         var jobs: [TakenJob] = []
         for reference in listed {
             let jobAudit = audit.forJob(reference.jobId)
             guard let token = clientTokens[reference.clientId] else {
                 jobAudit.lifecycle(.jobDropped, [("reason", "no_client_token"), ("client_id", reference.clientId)])
+                metrics.dropped(.noClientToken)
                 continue
             }
             do throws(CodePipelineError) {
@@ -168,6 +209,7 @@ public final class JobWorker: Sendable {
                 if let taken = await acknowledge(taken, nonce: job.nonce) { jobs.append(taken) }
             } catch {
                 jobAudit.lifecycle(.jobDropped, [("reason", "details_failed"), ("error", error.code.rawValue)])
+                metrics.dropped(.detailsFailed)
             }
         }
         return jobs
@@ -183,9 +225,10 @@ public final class JobWorker: Sendable {
             try journal.record(entry)
         } catch {
             jobAudit.lifecycle(.jobDropped, [("reason", "journal_failed"), ("message", error.message)])
+            metrics.dropped(.journalFailed)
             return nil
         }
-        let reason: String
+        let reason: WorkerMetrics.DropReason
         var status: JobStatus?
         do throws(CodePipelineError) {
             status = try await client.observed(by: jobAudit.upstream).acknowledgeJob(
@@ -196,16 +239,17 @@ public final class JobWorker: Sendable {
                     [("worker_id", settings.workerId), ("kind", job.clientToken == nil ? "custom" : "third-party")])
                 return job
             }
-            reason = "status"
+            reason = .status
         } catch  where error.code == .invalidNonce {
-            reason = "invalid_nonce"
+            reason = .invalidNonce
         } catch  where error.code == .jobNotFound {
-            reason = "job_not_found"
+            reason = .jobNotFound
         } catch {
-            reason = "acknowledge_failed"
+            reason = .acknowledgeFailed
         }
         journal.remove(job.id.value)
-        jobAudit.lifecycle(.jobDropped, [("reason", reason), ("status", status?.rawValue)])
+        jobAudit.lifecycle(.jobDropped, [("reason", reason.rawValue), ("status", status?.rawValue)])
+        metrics.dropped(reason)
         return nil
     }
 
@@ -254,12 +298,12 @@ public final class JobWorker: Sendable {
         let client = client.observed(by: jobAudit.upstream)
         while true {
             let failureType: String? = if case .failure(let failure) = result { failure.type.rawValue } else { nil }
-            let outcome: String
+            let outcome: WorkerMetrics.Outcome
             do throws(CodePipelineError) {
                 try await client.putJobResult(id, result, clientToken: clientToken)
-                outcome = failureType == nil ? "succeeded" : "failed"
+                outcome = failureType == nil ? .succeeded : .failed
             } catch  where error.code == .invalidJobState || error.code == .jobNotFound {
-                outcome = "over"
+                outcome = .over
             } catch  where error.code == .outputVariablesTooLarge {
                 result = .failure(
                     .init(.configurationError, "CodePipeline refused the build's output variables as too large"))
@@ -275,7 +319,10 @@ public final class JobWorker: Sendable {
                 continue
             }
             jobAudit.lifecycle(
-                .jobReported, [("outcome", outcome), ("failure_type", failureType)], numbers: [("attempts", attempt)])
+                .jobReported, [("outcome", outcome.rawValue), ("failure_type", failureType)],
+                numbers: [("attempts", attempt)])
+            let type: FailureType? = if case .failure(let failure) = result { failure.type } else { nil }
+            metrics.reported(outcome, type, attempts: attempt)
             journal.remove(id.value)
             return
         }
@@ -299,6 +346,7 @@ public final class JobWorker: Sendable {
                 !entry.thirdParty || token != nil
             else {
                 jobAudit.lifecycle(.jobDropped, [("reason", "journal_unusable")])
+                metrics.dropped(.journalUnusable)
                 journal.remove(entry.jobId)
                 continue
             }
