@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` (see it work) and `make test`.
-.PHONY: demo test lint build deps fuzz sanitize loadtest load-boto3 bench image-check
+.PHONY: demo test lint build deps fuzz sanitize loadtest load-boto3 bench bench-worker image-check
 
 demo:
 	scripts/demo
@@ -32,6 +32,10 @@ load-boto3:
 
 bench:
 	scripts/bench
+
+# jobcreds worker against the fake: jobs/s, latencies, the example worker, the idle cost.
+bench-worker:
+	scripts/bench-worker
 
 # deploy/Dockerfile's runtime stage replayed in a debootstrapped Debian root, then run.
 image-check:

@@ -48,7 +48,7 @@ class Job:
         self.nonce = None
         self.dispatched = None
         self.taken_by = None  # the nonce of the acknowledge that took it
-        self.history = []
+        self.history = [{"event": "created", "time": now}]
 
     def record(self, event, **fields):
         self.history.append(dict(fields, event=event, time=time.time()))

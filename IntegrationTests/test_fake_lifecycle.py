@@ -53,7 +53,8 @@ def test_a_job_is_dispatched_once_taken_once_and_reported_once(fake, codepipelin
     with pytest.raises(ClientError) as again:
         client.put_job_failure_result(jobId=job_id, failureDetails={"type": "JobFailed", "message": "late"})
     assert code(again) == "InvalidJobStateException"
-    assert history(fake, job_id) == ["dispatched", "acknowledged", "reacknowledged", "reported", "result_refused"]
+    assert history(fake, job_id) == ["created", "dispatched", "acknowledged", "reacknowledged", "reported",
+                                    "result_refused"]
     assert fake.control("/_control/results")[job_id]["outputVariables"] == {"TAG": "v1"}
 
 

@@ -3,6 +3,7 @@ sidecar, reported once with the right outcome, whatever the build, the network o
 import json
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_success_is_reported_with_its_summary_and_output_variables(worker, fak
     assert result["executionDetails"]["summary"] == "built it"
     assert result["executionDetails"]["externalExecutionId"].endswith("/" + job_id)
     assert result["outputVariables"] == {"IMAGE_TAG": "v1.2", "COMMIT": "abc"}
-    assert lifecycle(fake, job_id) == ["dispatched", "acknowledged", "reported"]
+    assert lifecycle(fake, job_id) == ["created", "dispatched", "acknowledged", "reported"]
     # The build's environment: made from nothing, the worker's identity nowhere.
     names = {line.split("=", 1)[0] for line in run.stderr.split("line=")[1:]}
     assert "AWS_SECRET_ACCESS_KEY" not in run.stderr and "AWS_ACCESS_KEY_ID=" not in run.stderr
@@ -140,11 +141,56 @@ def test_a_build_past_its_timeout_is_killed_with_what_it_left_behind(worker, fak
     assert finished["stopped"] == "timeout"
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem takes root")
+def test_a_workspace_that_cannot_be_made_is_system_unavailable(worker, fake):
+    job_id, = queue(fake)
+    run = worker("true", once=True)
+    run.work.mkdir(parents=True)
+    # A filesystem with no inode left: as full as a disk can be for mkdir.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=1,mode=0711", "tmpfs", str(run.work)],
+                   check=True)
+    try:
+        assert run.start().wait() == 1
+    finally:
+        subprocess.run(["umount", "-l", str(run.work)], check=True)
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "SystemUnavailable" and "the workspace cannot be made" in details["message"], details
+    assert "No space left on device" in details["message"]
+
+
 def test_once_exits_0_for_a_success_and_1_for_a_failure(worker, fake):
     queue(fake)
     assert worker("true", once=True).start().wait() == 0
     queue(fake)
     assert worker("false", once=True).start().wait() == 1
+
+
+@pytest.mark.parametrize("args,env,message", [
+    (["--concurrency", "0"], {}, "--concurrency must be 1 to 256"),
+    ([], {"JOBCREDS_WORKER_CONCURRENCY": "many"}, "--concurrency takes a whole number"),
+    (["--build-access", "all"], {}, "--build-access takes credentials, presign or none"),
+    (["--pass-env", "AWS_SECRET_ACCESS_KEY"], {}, "never reach the build"),
+    (["--pass-env", "JOBCREDS_WORKER_PROVIDER"], {}, "never reach the build"),
+    (["--build-uid-range", "10-20"], {}, "uids of 1000 and above"),
+    (["--build-user", "no-such-user-here"], {}, "no such user"),
+    (["--third-party"], {}, "--third-party and --client-tokens go together"),
+    (["--poll-interval", "soon"], {}, "is not a duration"),
+    (["--query", "=x"], {}, "--query takes NAME=VALUE"),
+])
+def test_a_bad_option_exits_64_naming_the_fix(worker, fake, args, env, message):
+    run = worker("true", args=args, env=env).start()
+    assert run.wait(timeout=20) == 64, run.stderr
+    assert message in run.stderr, run.stderr
+    assert not fake.calls()
+
+
+def test_the_provider_and_the_command_are_required(jobcreds_bin, fake, tmp_path):
+    from sidecar import serve_environment
+    for argv, message in ((["worker", "--", "true"], "missing --provider"),
+                          (["worker", "--provider", "P"], "missing COMMAND")):
+        run = subprocess.run([jobcreds_bin, *argv], env=serve_environment(fake, tmp_path), capture_output=True,
+                             text=True, timeout=20)
+        assert run.returncode == 64 and message in run.stderr, run
 
 
 # -- taking jobs ---------------------------------------------------------------------------------
@@ -179,12 +225,13 @@ def test_two_workers_and_one_job_run_it_once(worker, fake, tmp_path):
 
 
 def test_throttling_and_resets_after_apply_on_every_call_still_report_once(worker, fake):
-    job_id, = queue(fake)
+    # A poll applied and its answer lost dispatches the job to nobody: it comes back after the
+    # re-dispatch window (1 s here) with a new nonce.
+    job_id, = queue(fake, redispatch_after=1)
     faults = []
     for operation in ("ListActionTypes", "PollForJobs", "AcknowledgeJob", "GetJobDetails", "PutJobSuccessResult"):
         faults.append({"kind": "throttle", "operation": operation, "count": 2})
         faults.append({"kind": "http503", "operation": operation, "count": 1})
-    for operation in ("AcknowledgeJob", "PutJobSuccessResult"):
         faults.append({"kind": "reset_after", "operation": operation, "count": 1})
     fake.configure(faults=faults)
     run = worker("true", once=True).start()
@@ -214,15 +261,27 @@ def test_concurrency_4_with_8_jobs_never_runs_more_than_4(worker, fake, tmp_path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
-def test_each_build_runs_on_a_uid_of_its_own(worker, fake):
-    jobs = queue(fake, 4)
-    root = shared_directory()
-    run = worker("sh", "-c", 'id -u; sleep 1', args=("--concurrency", "4", "--build-uid-range", "201000-201003"),
-                 root=root).start()
+def test_concurrency_4_with_8_jobs_on_a_range_of_4_uids_never_shares_a_uid(worker, fake):
+    jobs = queue(fake, 8)
+    shared = shared_directory()
+    shared.chmod(0o777)
+    run = worker("sh", "-c", 'echo "start $(date +%%s.%%N) $(id -u)" >> %s/$(id -u).log; sleep 1; '
+                 'echo "end $(date +%%s.%%N) $(id -u)" >> %s/$(id -u).log' % (shared, shared),
+                 args=("--concurrency", "4", "--build-uid-range", "201000-201003"), root=shared_directory()).start()
     for job_id in jobs:
         wait_reported(fake, job_id, timeout=60)
-    started = run.audit("build_started")
-    assert sorted(line["uid"] for line in started) == [201000, 201001, 201002, 201003], started
+    spans = sorted((float(time_), kind, uid) for log in shared.glob("*.log")
+                   for kind, time_, uid in (line.split() for line in log.read_text().splitlines()))
+    holding, most = set(), 0
+    for _, kind, uid in spans:
+        if kind == "start":
+            assert uid not in holding, spans  # no two running builds on one uid
+            holding.add(uid)
+        else:
+            holding.discard(uid)
+        most = max(most, len(holding))
+    assert most == 4, spans
+    assert {line["uid"] for line in run.audit("build_started")} == {201000, 201001, 201002, 201003}
     assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
 
 

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""A minimal CodePipeline job worker for one custom action type, showing where jobcreds fits.
+"""A minimal CodePipeline job worker for one custom action type around `jobcreds serve`.
+
+Kept as the comparison `make bench-worker` runs; for jobs, use `jobcreds worker` (README, "Run a
+custom action"), which checks the acknowledge's status, runs builds concurrently on uids of their
+own, enforces a deadline, drains on SIGTERM, journals and retries its reports.
 
 For each job: PollForJobs -> AcknowledgeJob -> start `jobcreds serve` for the job -> wait until
 `jobcreds probe` says ready -> run the build with the two AWS_CONTAINER_* variables and nothing

@@ -11,8 +11,8 @@ import Synchronization
 
 /// A build's standard output and standard error (one pipe, so their lines keep their order),
 /// read on a thread of its own, line by line: each line scrubbed of every secret value the
-/// worker knows, then written to the job's log file (`STATE/logs/JOB.log`, at most 5 MiB before
-/// it becomes `JOB.log.1`: the last 5 to 10 MiB are kept) and to the worker's log, and the last
+/// worker knows, then written to the job's log file (`STATE/logs/JOB.log`, at most 10 MiB before
+/// it becomes `JOB.log.1`: the last 10 MiB at least are kept, 20 at most) and to the worker's log, and the last
 /// lines kept for a failure message.
 ///
 /// Thread-safety: `lastLines` and `finish` may be called from any thread.
@@ -33,7 +33,7 @@ final class BuildLog: Sendable {
     /// The longest line kept whole; longer ones are cut.
     static let longestLine = 4096
     /// The log file's size at which it is rotated.
-    static let rotateAt = 5 * 1024 * 1024
+    static let rotateAt = 10 * 1024 * 1024
 
     /// Opens the pipe and the log file and starts reading.
     /// - Throws: `JobCredsError.failed` when the pipe or the file cannot be made.
