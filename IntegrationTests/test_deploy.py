@@ -314,7 +314,8 @@ def test_the_systemd_unit_is_sandboxed_and_wired():
                        ("MemoryDenyWriteExecute", "yes"), ("PrivateTmp", "yes"), ("PrivateDevices", "yes"),
                        ("ProtectHome", "yes"), ("CapabilityBoundingSet", ""), ("RestrictNamespaces", "yes")]:
         assert unit[key] == [value], key
-    assert unit["RestrictAddressFamilies"] == ["AF_INET AF_INET6 AF_UNIX"]
+    # AF_NETLINK: sock_diag, which user owns each connection (per-user fairness).
+    assert unit["RestrictAddressFamilies"] == ["AF_INET AF_INET6 AF_UNIX AF_NETLINK"]
     assert unit["ExecStart"] == ["/usr/local/bin/jobcreds serve"]
     environment = dict(item.split("=", 1) for item in unit["Environment"])
     assert environment["JOBCREDS_JOB_ID"] == "%i"

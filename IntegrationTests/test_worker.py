@@ -106,14 +106,33 @@ def test_a_command_that_cannot_run_is_a_configuration_error(worker, fake):
     assert details["type"] == "ConfigurationError" and "command not found" in details["message"], details
 
 
-def test_credentials_refused_to_the_worker_are_a_permission_error(worker, fake):
+def test_credentials_refused_to_the_worker_while_the_build_runs_are_a_permission_error(worker, fake):
+    # The sidecar serves the polled job's credentials at once; their refresh (due after about 2 s
+    # of a 4 s lifetime) is refused: the build that then fails was refused its credentials.
     job_id, = queue(fake)
     fake.configure(faults=[{"kind": "access_denied", "operation": "GetJobDetails", "count": 1000}])
-    run = worker("true", once=True).start()
+    run = worker("sh", "-c", "sleep 3; exit 3", args=("--credential-lifetime", "4s"), once=True).start()
     assert run.wait() == 1
     details = results(fake)[job_id]["failureDetails"]
-    assert details["type"] == "PermissionError", details
-    assert not run.audit("build_started")
+    assert details["type"] == "PermissionError" and "while the build ran" in details["message"], details
+    assert "exited with status 3" in details["message"]
+
+
+def test_the_polled_job_is_served_at_once_and_refreshed_credentials_are_scrubbed_too(worker, fake):
+    job_id, = queue(fake, rotate=True)
+    run = worker("sh", "-c", PRINT_CREDENTIALS + "; sleep 3; " + PRINT_CREDENTIALS + "; exit 5",
+                 args=("--credential-lifetime", "4s"), once=True).start()
+    assert run.wait() == 1
+    operations = [call["operation"] for call in fake.calls()]
+    # No GetJobDetails before the build: the poll's answer was enough; one (or more) to refresh.
+    assert operations.index("GetJobDetails") > operations.index("AcknowledgeJob")
+    events = [line["event"] if line["event"] != "upstream" else line["operation"] for line in run.audit()
+              if line.get("job_id") == job_id]
+    assert events.index("build_started") < events.index("GetJobDetails"), events
+    message = results(fake)[job_id]["failureDetails"]["message"]
+    assert message.count("(redacted)") >= 4, message  # both keys and both tokens, the second pair refreshed
+    written = run.everything_written() + json.dumps(fake.control("/_control/lifecycle"))
+    assert "artifact-secret-" not in written and "artifact-token-" not in written
 
 
 def test_a_long_message_is_clamped_and_scrubbed(worker, fake):
@@ -344,6 +363,56 @@ def test_kill_9_after_the_build_before_the_report_then_a_restart_sends_the_resul
     restarted.stop()
 
 
+@pytest.mark.parametrize("reack,outcome", [("idempotent", "lost build reported"), ("strict", "dropped")])
+def test_kill_9_while_the_acknowledge_is_in_flight_then_a_restart_asks_again(worker, fake, tmp_path, reack, outcome):
+    # The acknowledge hangs, is applied at the fake after the worker died: the restarted worker
+    # acknowledges again with the journaled nonce. InProgress: the job is its own, its build never
+    # ran: SystemUnavailable, once. InvalidNonceException (a CodePipeline that refuses a second
+    # acknowledge): it cannot tell, and reports nothing rather than risk another worker's job.
+    job_id, = queue(fake, reack=reack)
+    fake.configure(faults=[{"kind": "hang", "seconds": 1.5, "operation": "AcknowledgeJob", "count": 1}])
+    ran = tmp_path / "ran"
+    first = worker("sh", "-c", "touch %s" % ran).start()
+    first.wait_for(lambda: "dispatched" in lifecycle(fake, job_id), what="the dispatch")
+    time.sleep(0.5)
+    first.kill()
+    deadline = time.time() + 10
+    while "acknowledged" not in lifecycle(fake, job_id) and time.time() < deadline:
+        time.sleep(0.1)  # the hung acknowledge lands
+    restarted = worker("sh", "-c", "touch %s" % ran, root=first.root).start()
+    if outcome == "dropped":
+        restarted.wait_for(lambda: restarted.audit("job_dropped"), what="the drop")
+        assert restarted.audit("job_dropped")[-1]["reason"] == "invalid_nonce"
+        assert not reports(fake, job_id)
+    else:
+        details = wait_reported(fake, job_id)[0]["failureDetails"]
+        assert details["type"] == "SystemUnavailable", details
+        time.sleep(0.5)
+        assert len(reports(fake, job_id)) == 1
+    assert not ran.exists()  # never run
+    restarted.stop()
+    assert CANARY not in restarted.everything_written()  # the journaled nonce is gone with its entry
+
+
+def test_a_second_signal_ends_the_retries_and_the_next_start_sends_the_result(worker, fake):
+    job_id, = queue(fake)
+    fake.configure(faults=[{"kind": "http500", "operation": "PutJobSuccessResult", "count": 100000}])
+    run = worker("true").start()
+    run.wait_for(lambda: run.audit("report_retry"), what="a retried report")
+    run.signal(signal.SIGTERM)
+    time.sleep(0.3)
+    run.signal(signal.SIGTERM)
+    assert run.wait(timeout=30) == 75, run.stderr  # stopped, a result owed
+    assert "the next start sends it" in run.stderr
+    assert not reports(fake, job_id)
+    fake.configure(clear_faults=True)
+    restarted = worker("false", root=run.root).start()
+    assert wait_reported(fake, job_id)[0]["outcome"] == "success"
+    time.sleep(0.3)
+    assert len(reports(fake, job_id)) == 1
+    restarted.stop()
+
+
 # -- third-party jobs ----------------------------------------------------------------------------
 
 def test_third_party_jobs_run_with_their_client_token(worker, fake, tmp_path):
@@ -364,6 +433,7 @@ def test_third_party_jobs_run_with_their_client_token(worker, fake, tmp_path):
                  what="the unknown client's job dropped")
     assert "partner-job-unknown" not in results(fake)  # never acknowledged
     run.stop()
+    assert "which a third-party action cannot have; they are not sent" in run.stderr  # a warning, not a silent drop
     assert token not in run.everything_written()
 
 

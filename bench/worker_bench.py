@@ -181,15 +181,15 @@ def main():
         print("  >= 10x the example's jobs/s at concurrency 8: %.1fx: %s" % (ratio, verdict(ratio >= 10)))
         print("  idle RSS <= 32 MiB: %.1f MiB: %s" % (idle["rss_kib"] / 1024, verdict(idle["rss_kib"] <= 32 * 1024)))
         # Wake-ups beyond the polls' own (each poll is a few switches: the timer, curl's I/O).
-        # With no poll due, what is left is the Swift concurrency runtime's dispatch thread
-        # (-qos.overcommit), 1/s, as for jobcreds serve (docs/performance.md); jobcreds's own
-        # threads do not wake.
+        # With no poll due, what is left is libdispatch's workqueue pool monitor, which on Linux
+        # checks its pools once a second (_dispatch_workq_monitor_pools, on the -qos.overcommit
+        # thread), as for jobcreds serve (docs/performance.md); jobcreds's own threads do not wake.
         own = sum(rate for name, rate in quiet["busiest"] if "qos" not in name)
         print("  no wake-up but the poll: %.2f wake-ups/s with a poll every 5s (%.1f per poll); with none due %.2f/s, "
               "%.2f/s of them jobcreds's own threads: %s" % (
                   idle["wakeups"], idle["wakeups"] / max(idle["polls"] / idle["seconds"], 1e-9), quiet["wakeups"], own,
                   verdict(quiet["wakeups"] < 0.1 and quiet["polls"] == 0)
-                  + ("" if quiet["wakeups"] < 0.1 else " (the runtime's dispatch thread; jobcreds's own: %s)"
+                  + ("" if quiet["wakeups"] < 0.1 else " (libdispatch's 1 Hz pool monitor; jobcreds's own: %s)"
                      % verdict(own < 0.05))))
         print("  every job run once and reported once: %s" % verdict(all(
             r["runs"] == args.jobs and r["reports"] == args.jobs for r in results.values())))

@@ -22,8 +22,9 @@ struct WorkerCommand: AsyncParsableCommand {
             artifacts), and reports the result: exit 0 a success, anything else a failure. Every option can also \
             be set as JOBCREDS_WORKER_<OPTION> (e.g. JOBCREDS_WORKER_PROVIDER); the flag wins. SIGTERM or SIGINT \
             stops polling and lets running builds finish for up to --drain-timeout; a second signal stops them \
-            at once. Exit status: 0 stopped with every result reported (--once: the job succeeded), 1 (--once) \
-            the job failed, 64 a bad option.
+            at once (and the retries of a result: the journal keeps it for the next start). Exit status: 0 \
+            stopped with every result reported (--once: the job succeeded), 1 (--once) the job failed, 64 a \
+            bad option, 75 stopped with a result not yet sent.
             """)
 
     @Option(help: "The action type's provider (required; env JOBCREDS_WORKER_PROVIDER).")
@@ -172,6 +173,7 @@ struct WorkerCommand: AsyncParsableCommand {
         switch exit {
         case .stopped, .succeeded: return
         case .failed: throw ExitCode(1)
+        case .owed: throw ExitCode(75)
         }
     }
 

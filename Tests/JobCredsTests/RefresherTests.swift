@@ -92,6 +92,25 @@ import Testing
         #expect(events == ["ready", "refresh_failed", "refresh_failed", "refresh_failed", "job_ended"])
     }
 
+    /// Seeded (the worker's poll answer), the first fetch waits until the seed is due for a
+    /// refresh instead of fetching at once.
+    @Test func aSeededCacheIsRefreshedWhenDueNotAtOnce() async throws {
+        let clock = ManualWallClock()
+        let sleeps = RecordingSleeper()
+        let script = Script([
+            .success(Samples.details(keyId: "ASIA2")), .failure(CodePipelineError(.jobNotFound, "gone")),
+        ])
+        let (refresher, cache) = make(script, clock: clock, sink: MemoryAuditSink(), sleeps: sleeps)
+        cache.store(
+            CredentialSnapshot(
+                details: Samples.details(keyId: "ASIA1"), fetchedAt: clock.now, assumedLifetime: .seconds(900)))
+        await refresher.run(seeded: true)
+        // 50 % of the seed's slack first, then the fetch (ASIA2), its own interval, the job's end.
+        #expect(sleeps.recorded == [.milliseconds(105_000), .milliseconds(105_000)])
+        #expect(script.calls.count == 2)
+        #expect(cache.current.snapshot == nil)  // the job ended
+    }
+
     /// Credentials that live 5 s are still servable (a tenth of their life held back): stored.
     @Test func shortLivedCredentialsAreStillStored() async throws {
         let clock = ManualWallClock()

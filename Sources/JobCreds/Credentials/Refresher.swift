@@ -48,7 +48,13 @@ public struct Refresher: Sendable {
     }
 
     /// Fetches until cancelled or the job ends.
-    public func run() async {
+    /// - Parameter seeded: the cache was seeded with credentials (a poll's answer): the first
+    ///   fetch waits until they are due for a refresh.
+    public func run(seeded: Bool = false) async {
+        if seeded, let snapshot = cache.current.snapshot {
+            let delay = policy.nextRefresh(for: snapshot, now: clock.now, random: random())
+            do { try await sleep(delay) } catch { return }
+        }
         var failures = 0
         while !Task.isCancelled {
             let delay: Duration

@@ -45,10 +45,11 @@ public final class Sidecar: Sendable {
 
     /// The same, for a caller that resolves the upstream itself (the worker, one sidecar per
     /// job on its own identity): `upstream` is given the observer that audits and counts each
-    /// CodePipeline attempt.
+    /// CodePipeline attempt; `seed`, the job as the caller already has it (a poll's answer), is
+    /// served at once, and the first fetch waits until it is due for a refresh.
     public init(
         _ settings: ServeSettings, environment: [String: String], clock: any WallClock = SystemWallClock(),
-        logger: Logger,
+        logger: Logger, seed: JobDetails? = nil,
         upstream makeUpstream: (@escaping @Sendable (UpstreamCall) -> Void) throws(JobCredsError) -> Upstream
     ) throws(JobCredsError) {
         try ProcessHygiene.apply()
@@ -140,6 +141,17 @@ public final class Sidecar: Sendable {
                 fetchJob: { (revealing) throws(CodePipelineError) in try await upstream.fetch(revealing: revealing) },
                 declare: { (id) throws(CodePipelineError) in try await upstream.client.actionTypeDeclaration(id) },
                 logger: logger) : nil
+        var seeded = false
+        if let seed {
+            let snapshot = CredentialSnapshot(
+                details: seed, fetchedAt: clock.now, assumedLifetime: settings.credentialLifetime)
+            if snapshot.servableUntil > clock.now {
+                seeded = true
+                cache.store(snapshot)
+                metrics.refresh(.stored(snapshot, first: true))
+                audit.refresh(.stored(snapshot, first: true))
+            }
+        }
         let worker = Refresher(
             fetch: { () throws(CodePipelineError) in
                 if let configuration { return try await configuration.fetch() }
@@ -150,7 +162,7 @@ public final class Sidecar: Sendable {
                 metrics.refresh(event)
                 audit.refresh(event)
             }, logger: logger)
-        refresher = Task { await worker.run() }
+        refresher = Task { await worker.run(seeded: seeded) }
         self.audit = audit
         self.sink = sink
         self.tokenFiles = settings.tokenFiles

@@ -24,6 +24,8 @@ final class LocalExecutor: Sendable {
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let running = Mutex<[String: BuildProcess]>([:])
+    /// Set once the drain timeout passed: a build that starts after it is stopped at once.
+    private let stopping = Atomic<Bool>(false)
 
     init(
         settings: WorkerSettings, region: String, identity: RefreshingCredentialProvider, client: CodePipelineClient,
@@ -41,7 +43,11 @@ final class LocalExecutor: Sendable {
 
     /// Stops every running build (the drain timeout passed).
     func stopAll() {
-        for build in running.withLock({ Array($0.values) }) { build.stop(.drain) }
+        let builds = running.withLock { running in
+            stopping.store(true, ordering: .releasing)
+            return Array(running.values)
+        }
+        for build in builds { build.stop(.drain) }
     }
 
     /// Runs `job`'s build to its end. `started` is told the build's session and uid before
@@ -78,6 +84,10 @@ final class LocalExecutor: Sendable {
                 let started = try startSidecar(
                     job, tokenFile: tokenFile, uid: settings.buildUsers.isolated ? user?.uid : nil)
                 sidecar = started
+                scrubber.follow { [cache = started.cache] in
+                    guard let credentials = cache.current.snapshot?.details.artifactCredentials else { return [] }
+                    return [credentials.secretAccessKey, credentials.sessionToken].compactMap { $0 }
+                }
                 if let user {
                     guard chown(tokenFile, user.uid, user.gid) == 0 else {
                         throw JobCredsError(.failed, "cannot give the token file to the build's user")
@@ -93,12 +103,31 @@ final class LocalExecutor: Sendable {
                 return (.systemUnavailable("the job's sidecar cannot start: \(error.message)"), cleanup)
             }
         }
-        let outcome = await build(
+        var outcome = await build(
             job, workspace: workspace, user: user, access: access, scrubber: scrubber, audit: audit,
             started: started)
+        if let sidecar, case .failed(_, let reason) = sidecar.cache.current, Self.refusals.contains(reason) {
+            // The build failed while CodePipeline refused the worker the job's fresh credentials.
+            switch outcome {
+            case .exited(let status, _):
+                outcome = .noCredentials(
+                    "CodePipeline refused the worker the job's credentials (GetJobDetails: \(reason)) while the "
+                        + "build ran; the build exited with status \(status)")
+            case .signaled, .timedOut:
+                outcome = .noCredentials(
+                    "CodePipeline refused the worker the job's credentials (GetJobDetails: \(reason)) while the "
+                        + "build ran, and the build did not finish")
+            default: break
+            }
+        }
         await sidecar?.stop(reason: "job_done")
         return (outcome, cleanup)
     }
+
+    /// The refresh failures that mean the worker may not have the job's credentials.
+    private static let refusals: Set<String> = [
+        CodePipelineError.Code.accessDenied.rawValue, CodePipelineError.Code.clientTokenRejected.rawValue,
+    ]
 
     // MARK: - The steps
 
@@ -140,7 +169,11 @@ final class LocalExecutor: Sendable {
             tokenFileMode: 0o400, auditLog: settings.auditLog, credentialLifetime: settings.credentialLifetime,
             threads: 1, gate: gate, presignLifetime: settings.presignLifetime, s3EndpointURL: settings.s3EndpointURL)
         let (id, token, region, identity, client) = (job.id, job.clientToken, region, identity, client)
-        return try Sidecar(serve, environment: environment, logger: logger) { observer in
+        // Served at once from the poll's answer, refreshed with GetJobDetails when due; the
+        // configuration values the worker decoded (to scrub them) stay out of it.
+        var seed = job.details
+        seed.configurationValues = [:]
+        return try Sidecar(serve, environment: environment, logger: logger, seed: seed) { observer in
             Upstream(
                 jobId: id, clientToken: token, region: region, identity: identity, client: client.observed(by: observer)
             )
@@ -201,7 +234,11 @@ final class LocalExecutor: Sendable {
         }
         let begun = ContinuousClock.now
         started(process.pid, user?.uid)
-        running.withLock { $0[job.id.value] = process }
+        let late = running.withLock { running in
+            running[job.id.value] = process
+            return stopping.load(ordering: .acquiring)
+        }
+        if late { process.stop(.drain) }  // it started while the drain ended
         metrics.buildStarted()
         audit.lifecycle(
             .buildStarted, [("build_access", settings.buildAccess.rawValue)],

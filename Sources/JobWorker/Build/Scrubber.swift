@@ -7,6 +7,7 @@ import Synchronization
 /// Thread-safety: a `Mutex`; secrets can be added while a build runs (a refresh).
 final class Scrubber: Sendable {
     private let secrets = Mutex<[String]>([])
+    private let live = Mutex<(@Sendable () -> [String])?>(nil)
 
     /// What a removed value is replaced with.
     static let replacement = "(redacted)"
@@ -21,8 +22,13 @@ final class Scrubber: Sendable {
         }
     }
 
+    /// Also removes, at each scrub, what `source` gives then (the credentials the job's sidecar
+    /// serves now: a refresh replaces them while the build runs).
+    func follow(_ source: @escaping @Sendable () -> [String]) { live.withLock { $0 = source } }
+
     /// `text` with every secret value replaced.
     func scrub(_ text: String) -> String {
+        if let source = live.withLock({ $0 }) { add(source()) }
         let values = secrets.withLock { $0 }
         var cleaned = text
         for value in values where cleaned.contains(value) {

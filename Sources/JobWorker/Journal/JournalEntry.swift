@@ -1,11 +1,14 @@
 import CodePipeline
 
 /// What the journal keeps of one job: enough to finish it after a restart, and nothing secret
-/// (no credentials, client token, nonce or configuration value; a result's texts are scrubbed
-/// before they get here).
+/// (no credentials, client token or configuration value; a result's texts are scrubbed before
+/// they get here). The nonce is kept only while the acknowledge is in flight, the one moment a
+/// restart needs it: to ask again whether the job is this worker's.
 public struct JournalEntry: Codable, Sendable, Equatable {
     /// How far the job got.
     public enum Phase: String, Codable, Sendable {
+        /// About to be acknowledged: whether CodePipeline took the acknowledge is not known.
+        case acknowledging
         /// Acknowledged; no build started yet.
         case acknowledged
         /// The build was started (its session and user are known).
@@ -22,6 +25,8 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var clientId: String?
     /// How far it got.
     public var phase: Phase
+    /// The nonce, while `acknowledging` only.
+    public var nonce: String?
     /// The build's session (its process group), once started.
     public var session: Int32?
     /// The build's uid, once started, when it has one of its own.
@@ -31,9 +36,10 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
     /// Creates an entry.
     public init(
-        jobId: String, thirdParty: Bool, clientId: String? = nil, phase: Phase, session: Int32? = nil,
-        uid: UInt32? = nil, result: JobResult? = nil
+        jobId: String, thirdParty: Bool, clientId: String? = nil, phase: Phase, nonce: String? = nil,
+        session: Int32? = nil, uid: UInt32? = nil, result: JobResult? = nil
     ) {
+        self.nonce = nonce
         self.jobId = jobId
         self.thirdParty = thirdParty
         self.clientId = clientId

@@ -24,6 +24,16 @@ public final class WorkerMetrics: Sendable {
         case detailsFailed = "details_failed"
         case journalFailed = "journal_failed"
         case journalUnusable = "journal_unusable"
+
+        /// Why an acknowledge that failed lets the job go: another worker has it, it is gone, or
+        /// the call itself failed.
+        init(acknowledgeFailure error: CodePipelineError) {
+            switch error.code {
+            case .invalidNonce: self = .invalidNonce
+            case .jobNotFound: self = .jobNotFound
+            default: self = .acknowledgeFailed
+            }
+        }
     }
 
     static let durationBuckets: [Duration] = [

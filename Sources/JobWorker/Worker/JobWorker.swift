@@ -32,6 +32,9 @@ public final class JobWorker: Sendable {
         case succeeded
         /// `--once`: the job failed.
         case failed
+        /// Stopped by a second signal with results not yet sent: the journal keeps them, and the
+        /// next start sends them.
+        case owed
     }
 
     private let settings: WorkerSettings
@@ -46,6 +49,10 @@ public final class JobWorker: Sendable {
     private let secretConfiguration = Mutex<Set<String>>([])
     private let metrics: WorkerMetrics
     private let metricsServer: MicroHTTPServer?
+    /// The stop requests `run` was given: a second one ends the retries of a report (the
+    /// journal keeps it for the next start).
+    private let shutdown = Mutex<Shutdown?>(nil)
+    private let owed = Atomic<Bool>(false)
 
     /// The longest wait between two tries of a poll or a report.
     static let longestBackoff: Duration = .seconds(300)
@@ -116,6 +123,7 @@ public final class JobWorker: Sendable {
     /// Finishes what the journal says is owed, then takes jobs until `shutdown` (or, `--once`,
     /// one job), then drains.
     public func run(until shutdown: Shutdown) async -> Exit {
+        self.shutdown.withLock { $0 = shutdown }
         await learnSecretProperties(shutdown)
         await recover()
         let slots = Self.slots(settings)
@@ -162,6 +170,7 @@ public final class JobWorker: Sendable {
         }
         metricsServer?.stop()
         audit.lifecycle(.stop, [("reason", shutdown.count > 0 ? "signal" : "once")])
+        if owed.load(ordering: .acquiring) { return .owed }
         return onceOutcome.withLock { $0 } ?? .stopped
     }
 
@@ -219,8 +228,9 @@ public final class JobWorker: Sendable {
     /// lets it go, audited, never reported.
     private func acknowledge(_ job: TakenJob, nonce: Nonce) async -> TakenJob? {
         let jobAudit = audit.forJob(job.id.value)
-        let entry = JournalEntry(
-            jobId: job.id.value, thirdParty: job.clientToken != nil, clientId: job.clientId, phase: .acknowledged)
+        var entry = JournalEntry(
+            jobId: job.id.value, thirdParty: job.clientToken != nil, clientId: job.clientId, phase: .acknowledging,
+            nonce: nonce.value)
         do throws(JobCredsError) {
             try journal.record(entry)
         } catch {
@@ -234,18 +244,19 @@ public final class JobWorker: Sendable {
             status = try await client.observed(by: jobAudit.upstream).acknowledgeJob(
                 job.id, nonce: nonce, clientToken: job.clientToken)
             if status == .inProgress {
+                entry.phase = .acknowledged
+                entry.nonce = nil
+                do throws(JobCredsError) { try journal.record(entry) } catch {
+                    logger.error("cannot journal the acknowledged job", metadata: ["error": "\(error)"])
+                }
                 jobAudit.lifecycle(
                     .jobAcknowledged,
                     [("worker_id", settings.workerId), ("kind", job.clientToken == nil ? "custom" : "third-party")])
                 return job
             }
             reason = .status
-        } catch  where error.code == .invalidNonce {
-            reason = .invalidNonce
-        } catch  where error.code == .jobNotFound {
-            reason = .jobNotFound
         } catch {
-            reason = .acknowledgeFailed
+            reason = .init(acknowledgeFailure: error)
         }
         journal.remove(job.id.value)
         jobAudit.lifecycle(.jobDropped, [("reason", reason.rawValue), ("status", status?.rawValue)])
@@ -314,7 +325,13 @@ public final class JobWorker: Sendable {
                 jobAudit.lifecycle(
                     .reportRetry, [("reason", error.code.rawValue)],
                     numbers: [("attempt", attempt), ("delay_ms", Int(delay.wholeMilliseconds))])
-                try? await Task.sleep(for: delay)
+                guard await pause(delay) else {
+                    logger.warning(
+                        "stopped before the result got through; the next start sends it",
+                        metadata: ["job_id": "\(id.value)", "journal": "\(journal.directory)"])
+                    owed.store(true, ordering: .releasing)
+                    return
+                }
                 attempt += 1
                 continue
             }
@@ -326,6 +343,16 @@ public final class JobWorker: Sendable {
             journal.remove(id.value)
             return
         }
+    }
+
+    /// Waits `delay`, in steps of a second; false as soon as a second stop is asked for.
+    private func pause(_ delay: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + delay
+        while ContinuousClock.now < deadline {
+            if let shutdown = shutdown.withLock({ $0 }), shutdown.count >= 2 { return false }
+            try? await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now))
+        }
+        return true
     }
 
     // MARK: - Restart and stop
@@ -350,6 +377,10 @@ public final class JobWorker: Sendable {
                 journal.remove(entry.jobId)
                 continue
             }
+            if entry.phase == .acknowledging, await !stillOurs(entry, id: id, clientToken: token, audit: jobAudit) {
+                journal.remove(entry.jobId)
+                continue
+            }
             let result: JobResult
             switch entry.phase {
             case .finished where entry.result != nil:
@@ -363,6 +394,27 @@ public final class JobWorker: Sendable {
             Directories.removeTree(settings.workDirectory + "/" + name)
             Directories.removeTree(settings.stateDirectory + "/run/" + name)
         }
+    }
+
+    /// For a job whose acknowledge was in flight when the worker stopped: the same acknowledge
+    /// again, with the same nonce. InProgress means the first one landed and the job is this
+    /// worker's (its build never started); anything else means it is not, and nothing is reported.
+    private func stillOurs(
+        _ entry: JournalEntry, id: JobID, clientToken: ClientToken?, audit jobAudit: AuditLog
+    ) async -> Bool {
+        let reason: WorkerMetrics.DropReason
+        do throws(CodePipelineError) {
+            let nonce = try Nonce(entry.nonce ?? "")
+            let status = try await client.observed(by: jobAudit.upstream).acknowledgeJob(
+                id, nonce: nonce, clientToken: clientToken)
+            if status == .inProgress { return true }
+            reason = .status
+        } catch {
+            reason = .init(acknowledgeFailure: error)
+        }
+        jobAudit.lifecycle(.jobDropped, [("reason", reason.rawValue), ("after", "restart")])
+        metrics.dropped(reason)
+        return false
     }
 
     /// Kills a lost build: every process of its own uid, or its session if that still exists
