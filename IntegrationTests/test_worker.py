@@ -279,17 +279,35 @@ def test_concurrency_4_with_8_jobs_never_runs_more_than_4(worker, fake, tmp_path
     assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
 
 
+# Each build notes when it ran and on which uid, leaves its sidecar's URL and token file path,
+# waits a second (its neighbours run meanwhile), then asks every listener it finds with its own
+# token and tries to read every token file.
+CONCURRENT = r'''
+me=$(id -u)-$CODEPIPELINE_JOB_ID
+echo "start $(date +%s.%N) $(id -u)" >> {shared}/$me.span
+echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" > {shared}/$me.where
+sleep 1
+for f in {shared}/*.where; do
+  set -- $(cat $f)
+  rm -f {shared}/$me.body
+  code=$(curl -s -o {shared}/$me.body -w '%{{http_code}}' -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" "$1")
+  if cat "$2" > /dev/null 2>&1; then readable=yes; else readable=no; fi
+  echo "$me $(basename $f .where) $code $readable $(grep -o '"code":"[A-Za-z]*"' {shared}/$me.body)" >> {shared}/$me.seen
+done
+echo "end $(date +%s.%N) $(id -u)" >> {shared}/$me.span
+'''
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
-def test_concurrency_4_with_8_jobs_on_a_range_of_4_uids_never_shares_a_uid(worker, fake):
+def test_concurrency_4_with_8_jobs_each_on_its_own_uid_and_listener_refusing_the_others(worker, fake):
     jobs = queue(fake, 8)
     shared = shared_directory()
     shared.chmod(0o777)
-    run = worker("sh", "-c", 'echo "start $(date +%%s.%%N) $(id -u)" >> %s/$(id -u).log; sleep 1; '
-                 'echo "end $(date +%%s.%%N) $(id -u)" >> %s/$(id -u).log' % (shared, shared),
+    run = worker("sh", "-c", CONCURRENT.format(shared=shared),
                  args=("--concurrency", "4", "--build-uid-range", "201000-201003"), root=shared_directory()).start()
     for job_id in jobs:
-        wait_reported(fake, job_id, timeout=60)
-    spans = sorted((float(time_), kind, uid) for log in shared.glob("*.log")
+        wait_reported(fake, job_id, timeout=90)
+    spans = sorted((float(time_), kind, uid) for log in shared.glob("*.span")
                    for kind, time_, uid in (line.split() for line in log.read_text().splitlines()))
     holding, most = set(), 0
     for _, kind, uid in spans:
@@ -301,6 +319,14 @@ def test_concurrency_4_with_8_jobs_on_a_range_of_4_uids_never_shares_a_uid(worke
         most = max(most, len(holding))
     assert most == 4, spans
     assert {line["uid"] for line in run.audit("build_started")} == {201000, 201001, 201002, 201003}
+    seen = crossings(shared)
+    mine = [row for row in seen if row[0] == row[1]]
+    others = [row for row in seen if row[0] != row[1]]
+    assert len(mine) == 8 and all(row[2:4] == (200, "yes") for row in mine), mine
+    # Another job's listener: refused for the user, or already gone with its job; never served.
+    assert all(row[3] == "no" and (row[2], row[4]) in ((403, '"code":"ClientNotAllowed"'), (0, None))
+               for row in others), others
+    assert sum(1 for row in others if row[2] == 403) >= 6, others
     assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
 
 
@@ -447,6 +473,7 @@ echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN_FIL
 while [ $(ls {shared}/*.where | wc -l) -lt 2 ]; do sleep 0.1; done
 for f in {shared}/*.where; do
   set -- $(cat $f)
+  rm -f {shared}/$me.body
   code=$(curl -s -o {shared}/$me.body -w '%{{http_code}}' -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" "$1")
   if cat "$2" > /dev/null 2>&1; then readable=yes; else readable=no; fi
   echo "$me $(basename $f .where) $code $readable $(grep -o '"code":"[A-Za-z]*"' {shared}/$me.body)" >> {shared}/$me.seen
