@@ -299,9 +299,10 @@ def test_ecs_build_never_sees_the_task_role():
 
 # -- systemd -------------------------------------------------------------------------------
 
-def unit_settings():
+def unit_settings(name="jobcreds@.service"):
+    """A unit's settings: each key's values in order (comments left out)."""
     settings = {}
-    for line in (DEPLOY / "systemd" / "jobcreds@.service").read_text().splitlines():
+    for line in (DEPLOY / "systemd" / name).read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             key, _, value = line.partition("=")
             settings.setdefault(key, []).append(value)
@@ -352,17 +353,8 @@ def test_systemd_analyze_verifies_the_unit_and_rates_it_ok(jobcreds_bin, tmp_pat
     assert float(level.group(1)) <= 2.0 and level.group(2) == "OK", level.group(0)
 
 
-def worker_unit_settings():
-    settings = {}
-    for line in (DEPLOY / "systemd" / "jobcreds-worker.service").read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            settings.setdefault(key, []).append(value)
-    return settings
-
-
 def test_the_worker_unit_is_root_for_the_uid_range_only():
-    unit = worker_unit_settings()
+    unit = unit_settings("jobcreds-worker.service")
     assert unit["ExecStart"][0].startswith("/usr/local/bin/jobcreds worker -- ")
     assert unit["User"] == ["root"]
     # The capabilities starting builds as their own uids takes, and no other.

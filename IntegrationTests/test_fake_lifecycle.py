@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import CANARY
+from worker import queue
 
 TYPE = {"category": "Build", "owner": "Custom", "provider": "JobCredsTest", "version": "1"}
 THIRD = dict(TYPE, owner="ThirdParty")
@@ -24,12 +25,6 @@ def codepipeline(fake):
     return client
 
 
-def new_jobs(fake, count=1, **options):
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    fake.configure(jobs={job_id: dict({"queued": True}, **options) for job_id in ids})
-    return ids
-
-
 def code(error):
     return error.value.response["Error"]["Code"]
 
@@ -40,7 +35,7 @@ def history(fake, job_id):
 
 def test_a_job_is_dispatched_once_taken_once_and_reported_once(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake)
+    job_id, = queue(fake)
     jobs = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=5)["jobs"]
     assert [job["id"] for job in jobs] == [job_id]
     assert CANARY in jobs[0]["nonce"] and jobs[0]["data"]["artifactCredentials"]["secretAccessKey"]
@@ -60,7 +55,7 @@ def test_a_job_is_dispatched_once_taken_once_and_reported_once(fake, codepipelin
 
 def test_a_dispatch_not_acknowledged_in_time_goes_to_the_next_poll_with_a_new_nonce(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake, redispatch_after=0.3)
+    job_id, = queue(fake, redispatch_after=0.3)
     first = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
     time.sleep(0.5)
     second = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
@@ -73,7 +68,7 @@ def test_a_dispatch_not_acknowledged_in_time_goes_to_the_next_poll_with_a_new_no
 
 def test_strict_mode_refuses_a_second_acknowledge(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake, reack="strict")
+    job_id, = queue(fake, reack="strict")
     nonce = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
     assert client.acknowledge_job(jobId=job_id, nonce=nonce)["status"] == "InProgress"
     with pytest.raises(ClientError) as again:
@@ -83,7 +78,7 @@ def test_strict_mode_refuses_a_second_acknowledge(fake, codepipeline):
 
 def test_a_job_past_its_action_timeout_takes_no_result(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake, action_timeout=0.3)
+    job_id, = queue(fake, action_timeout=0.3)
     nonce = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
     assert client.acknowledge_job(jobId=job_id, nonce=nonce)["status"] == "InProgress"
     time.sleep(0.5)
@@ -95,8 +90,8 @@ def test_a_job_past_its_action_timeout_takes_no_result(fake, codepipeline):
 
 def test_query_params_pick_the_jobs_whose_configuration_matches(fake, codepipeline):
     client = codepipeline()
-    mine, = new_jobs(fake, query={"ProjectName": "mine"})
-    new_jobs(fake, query={"ProjectName": "theirs"})
+    mine, = queue(fake, query={"ProjectName": "mine"})
+    queue(fake, query={"ProjectName": "theirs"})
     jobs = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=5, queryParam={"ProjectName": "mine"})["jobs"]
     assert [job["id"] for job in jobs] == [mine]
 
@@ -132,7 +127,7 @@ def test_requests_the_model_forbids_are_validation_errors(fake, codepipeline, op
 
 def test_output_variables_over_the_quota_are_refused(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake)
+    job_id, = queue(fake)
     nonce = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
     client.acknowledge_job(jobId=job_id, nonce=nonce)
     with pytest.raises(ClientError) as big:
@@ -143,7 +138,7 @@ def test_output_variables_over_the_quota_are_refused(fake, codepipeline):
 
 def test_a_result_applied_then_reset_is_retried_into_invalid_job_state(fake, codepipeline):
     client = codepipeline()
-    job_id, = new_jobs(fake)
+    job_id, = queue(fake)
     nonce = client.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1)["jobs"][0]["nonce"]
     client.acknowledge_job(jobId=job_id, nonce=nonce)
     fake.configure(faults=[{"kind": "reset_after", "operation": "PutJobSuccessResult", "count": 1}])

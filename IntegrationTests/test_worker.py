@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import CANARY
-from worker import Worker, lifecycle, queue, reports, results, shared_directory, wait_reported
+import other_user
+from worker import Worker, lifecycle, queue, reports, results, wait_reported
 
 # A build that fetches the artifact credentials the way every SDK does and prints them: the
 # secret values must be scrubbed from everything that leaves the worker.
@@ -263,70 +264,31 @@ def test_throttling_and_resets_after_apply_on_every_call_still_report_once(worke
     assert [line["outcome"] for line in reported] == ["over"], reported
 
 
+def most_at_once(lines):
+    """The most builds running at once, from their `start TIME [UID]` and `end TIME [UID]` lines;
+    fails if two running builds had one uid."""
+    spans = sorted((float(fields[1]), fields[0], fields[2:]) for fields in (line.split() for line in lines))
+    running, users, most = 0, [], 0
+    for _, kind, uid in spans:
+        if kind == "start":
+            assert not uid or uid not in users, spans  # no two running builds on one uid
+            running += 1
+            users += uid
+        else:
+            running -= 1
+            users = [held for held in users if held not in uid]
+        most = max(most, running)
+    return most
+
+
 def test_concurrency_4_with_8_jobs_never_runs_more_than_4(worker, fake, tmp_path):
     jobs = queue(fake, 8)
     log = tmp_path / "spans"
-    run = worker("sh", "-c", 'echo "start $(date +%%s.%%N)" >> %s; sleep 1; echo "end $(date +%%s.%%N)" >> %s'
-                 % (log, log), args=("--concurrency", "4")).start()
+    worker("sh", "-c", 'echo "start $(date +%%s.%%N)" >> %s; sleep 1; echo "end $(date +%%s.%%N)" >> %s'
+           % (log, log), args=("--concurrency", "4")).start()
     for job_id in jobs:
         wait_reported(fake, job_id, timeout=60)
-    events = sorted((float(line.split()[1]), line.split()[0]) for line in log.read_text().splitlines())
-    running, most = 0, 0
-    for _, kind in events:
-        running += 1 if kind == "start" else -1
-        most = max(most, running)
-    assert most == 4, events
-    assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
-
-
-# Each build notes when it ran and on which uid, leaves its sidecar's URL and token file path,
-# waits a second (its neighbours run meanwhile), then asks every listener it finds with its own
-# token and tries to read every token file.
-CONCURRENT = r'''
-me=$(id -u)-$CODEPIPELINE_JOB_ID
-echo "start $(date +%s.%N) $(id -u)" >> {shared}/$me.span
-echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" > {shared}/$me.where
-sleep 1
-for f in {shared}/*.where; do
-  set -- $(cat $f)
-  rm -f {shared}/$me.body
-  code=$(curl -s -o {shared}/$me.body -w '%{{http_code}}' -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" "$1")
-  if cat "$2" > /dev/null 2>&1; then readable=yes; else readable=no; fi
-  echo "$me $(basename $f .where) $code $readable $(grep -o '"code":"[A-Za-z]*"' {shared}/$me.body)" >> {shared}/$me.seen
-done
-echo "end $(date +%s.%N) $(id -u)" >> {shared}/$me.span
-'''
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
-def test_concurrency_4_with_8_jobs_each_on_its_own_uid_and_listener_refusing_the_others(worker, fake):
-    jobs = queue(fake, 8)
-    shared = shared_directory()
-    shared.chmod(0o777)
-    run = worker("sh", "-c", CONCURRENT.format(shared=shared),
-                 args=("--concurrency", "4", "--build-uid-range", "201000-201003"), root=shared_directory()).start()
-    for job_id in jobs:
-        wait_reported(fake, job_id, timeout=90)
-    spans = sorted((float(time_), kind, uid) for log in shared.glob("*.span")
-                   for kind, time_, uid in (line.split() for line in log.read_text().splitlines()))
-    holding, most = set(), 0
-    for _, kind, uid in spans:
-        if kind == "start":
-            assert uid not in holding, spans  # no two running builds on one uid
-            holding.add(uid)
-        else:
-            holding.discard(uid)
-        most = max(most, len(holding))
-    assert most == 4, spans
-    assert {line["uid"] for line in run.audit("build_started")} == {201000, 201001, 201002, 201003}
-    seen = crossings(shared)
-    mine = [row for row in seen if row[0] == row[1]]
-    others = [row for row in seen if row[0] != row[1]]
-    assert len(mine) == 8 and all(row[2:4] == (200, "yes") for row in mine), mine
-    # Another job's listener: refused for the user, or already gone with its job; never served.
-    assert all(row[3] == "no" and (row[2], row[4]) in ((403, '"code":"ClientNotAllowed"'), (0, None))
-               for row in others), others
-    assert sum(1 for row in others if row[2] == 403) >= 6, others
+    assert most_at_once(log.read_text().splitlines()) == 4
     assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
 
 
@@ -465,12 +427,14 @@ def test_third_party_jobs_run_with_their_client_token(worker, fake, tmp_path):
 
 # -- isolation between jobs ----------------------------------------------------------------------
 
-# Each build leaves its sidecar's URL and token file path in a shared directory, waits for the
-# other, then asks every listener with its own token and tries to read every token file.
-CROSS = r'''
+# Each build leaves its sidecar's URL and token file path in a shared directory; then, once its
+# neighbours have too, asks every listener it finds with its own token and tries to read every
+# token file, one line each in its own `.seen` file.
+LEAVE_WHERE = r'''
 me=$(id -u)-$CODEPIPELINE_JOB_ID
 echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" > {shared}/$me.where
-while [ $(ls {shared}/*.where | wc -l) -lt 2 ]; do sleep 0.1; done
+'''
+ASK_EVERY_LISTENER = r'''
 for f in {shared}/*.where; do
   set -- $(cat $f)
   rm -f {shared}/$me.body
@@ -478,9 +442,20 @@ for f in {shared}/*.where; do
   if cat "$2" > /dev/null 2>&1; then readable=yes; else readable=no; fi
   echo "$me $(basename $f .where) $code $readable $(grep -o '"code":"[A-Za-z]*"' {shared}/$me.body)" >> {shared}/$me.seen
 done
-touch {shared}/$me.done
-while [ $(ls {shared}/*.done | wc -l) -lt 2 ]; do sleep 0.1; done
 '''
+# Two builds at once, each waiting for the other before it asks and before it ends.
+CROSS = (LEAVE_WHERE + "while [ $(ls {shared}/*.where | wc -l) -lt 2 ]; do sleep 0.1; done\n" + ASK_EVERY_LISTENER
+         + "touch {shared}/$me.done\nwhile [ $(ls {shared}/*.done | wc -l) -lt 2 ]; do sleep 0.1; done\n")
+# Builds in waves: each notes when it ran and on which uid, and waits a second before it asks.
+CONCURRENT = (LEAVE_WHERE + 'echo "start $(date +%s.%N) $(id -u)" >> {shared}/$me.span\nsleep 1\n' + ASK_EVERY_LISTENER
+              + 'echo "end $(date +%s.%N) $(id -u)" >> {shared}/$me.span\n')
+
+
+def writable_by_all():
+    """A directory builds of any uid can write to (their notes to each other)."""
+    directory = other_user.directory()
+    directory.chmod(0o777)
+    return directory
 
 
 def crossings(shared):
@@ -491,8 +466,7 @@ def crossings(shared):
 
 def test_a_jobs_token_is_refused_by_every_other_jobs_listener(worker, fake):
     jobs = queue(fake, 2)
-    shared = shared_directory()
-    shared.chmod(0o777)
+    shared = writable_by_all()
     run = worker("sh", "-c", CROSS.format(shared=shared), args=("--concurrency", "2")).start()
     for job_id in jobs:
         wait_reported(fake, job_id, timeout=60)
@@ -510,10 +484,9 @@ def test_a_jobs_token_is_refused_by_every_other_jobs_listener(worker, fake):
 @pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
 def test_with_a_uid_range_a_build_reaches_neither_another_jobs_listener_nor_its_token(worker, fake):
     jobs = queue(fake, 2)
-    shared = shared_directory()
-    shared.chmod(0o777)
+    shared = writable_by_all()
     run = worker("sh", "-c", CROSS.format(shared=shared),
-                 args=("--concurrency", "2", "--build-uid-range", "202000-202001"), root=shared_directory()).start()
+                 args=("--concurrency", "2", "--build-uid-range", "202000-202001"), root=other_user.directory()).start()
     for job_id in jobs:
         wait_reported(fake, job_id, timeout=60)
     seen = crossings(shared)
@@ -526,6 +499,27 @@ def test_with_a_uid_range_a_build_reaches_neither_another_jobs_listener_nor_its_
     refused = [line for line in run.audit("request") if line.get("reason") == "ClientNotAllowed"]
     assert len(refused) == 2 and {line["client_uid"] for line in refused} == {202000, 202001}, refused
     run.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="builds of their own uids take root")
+def test_concurrency_4_with_8_jobs_each_on_its_own_uid_and_listener_refusing_the_others(worker, fake):
+    jobs = queue(fake, 8)
+    shared = writable_by_all()
+    run = worker("sh", "-c", CONCURRENT.format(shared=shared),
+                 args=("--concurrency", "4", "--build-uid-range", "201000-201003"), root=other_user.directory()).start()
+    for job_id in jobs:
+        wait_reported(fake, job_id, timeout=90)
+    assert most_at_once([line for log in shared.glob("*.span") for line in log.read_text().splitlines()]) == 4
+    assert {line["uid"] for line in run.audit("build_started")} == {201000, 201001, 201002, 201003}
+    seen = crossings(shared)
+    mine = [row for row in seen if row[0] == row[1]]
+    others = [row for row in seen if row[0] != row[1]]
+    assert len(mine) == 8 and all(row[2:4] == (200, "yes") for row in mine), mine
+    # Another job's listener: refused for the user, or already gone with its job; never served.
+    assert all(row[3] == "no" and (row[2], row[4]) in ((403, '"code":"ClientNotAllowed"'), (0, None))
+               for row in others), others
+    assert sum(1 for row in others if row[2] == 403) >= 6, others
+    assert all(results(fake)[job_id]["status"] == "Succeeded" for job_id in jobs)
 
 
 # -- observability -------------------------------------------------------------------------------

@@ -1,18 +1,13 @@
 """Starts `jobcreds worker` for a test against the fake, and reads what it left."""
 import json
-import os
 import signal
 import subprocess
 import time
 import uuid
 from pathlib import Path
 
-import other_user
 from behaviour import record
 from sidecar import serve_environment
-
-TYPE = {"category": "Build", "owner": "Custom", "provider": "JobCredsTest", "version": "1"}
-
 
 def queue(fake, count=1, **options):
     """Queues `count` new jobs of the test provider; returns their ids."""
@@ -97,12 +92,6 @@ class Worker:
         return "\n".join(texts)
 
 
-def shared_directory():
-    """A directory builds of other uids can reach (pytest's are root's only)."""
-    directory = other_user.directory()
-    return directory
-
-
 def results(fake):
     return fake.control("/_control/results")
 
@@ -123,5 +112,3 @@ def wait_reported(fake, job_id, timeout=30):
         time.sleep(0.05)
     raise AssertionError("job %s was never reported: %s" % (job_id, lifecycle(fake, job_id)))
 
-
-__all__ = ["Worker", "queue", "results", "lifecycle", "reports", "wait_reported", "shared_directory", "TYPE", "os"]

@@ -14,12 +14,10 @@ import argparse
 import datetime
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 from fake import Fake  # noqa: E402
 from probes import idle_cost, own_kib, rss_kib  # noqa: E402
+from worker import queue  # noqa: E402
 
 
 def parse_time(text):
@@ -45,12 +44,6 @@ def environment(fake, home):
     return {"PATH": os.environ["PATH"], "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_CA_BUNDLE": fake.ca_bundle,
             **fake.worker_environment()}
-
-
-def queue(fake, count):
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    fake.configure(jobs={job_id: {"queued": True} for job_id in ids})
-    return ids
 
 
 def wait_reported(fake, ids, timeout):

@@ -218,8 +218,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// `--presign-ttl`: a duration of at most an hour, the default when not given.
-private func presignLifetime(_ text: String?) throws(JobCredsError) -> Duration {
+/// `--presign-ttl` (`serve` and `worker`): a duration of at most an hour, the default when not given.
+func presignLifetime(_ text: String?) throws(JobCredsError) -> Duration {
     guard let text else { return RoutingSettings.defaultPresignLifetime }
     let lifetime = try DurationText.parse(text, option: "--presign-ttl")
     guard lifetime <= RoutingSettings.longestPresignLifetime else {

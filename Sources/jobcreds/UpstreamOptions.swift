@@ -51,9 +51,6 @@ struct UpstreamOptions: ParsableArguments {
 
     /// The CA bundle to add, if any.
     func caBundlePath(environment: [String: String]) -> String? {
-        caBundle ?? EnvironmentOptions(environment)["CA_BUNDLE"]
-            ?? environment["AWS_CA_BUNDLE"].flatMap {
-                $0.isEmpty ? nil : $0
-            }
+        EnvironmentOptions(environment).caBundle(flag: caBundle)
     }
 }

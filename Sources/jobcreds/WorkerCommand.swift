@@ -150,10 +150,8 @@ struct WorkerCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let transport = CurlTransport(
             settings: .init(
-                caBundle: caBundle ?? env(environment)["CA_BUNDLE"]
-                    ?? environment["AWS_CA_BUNDLE"].flatMap {
-                        $0.isEmpty ? nil : $0
-                    }, userAgent: "jobcreds-worker/\(Version.current)"))
+                caBundle: Self.environment(environment).caBundle(flag: caBundle),
+                userAgent: "jobcreds-worker/\(Version.current)"))
         let worker: JobWorker
         do {
             worker = try JobWorker(settings, environment: environment, transport: transport, logger: logger)
@@ -177,11 +175,14 @@ struct WorkerCommand: AsyncParsableCommand {
         }
     }
 
-    private func env(_ environment: [String: String]) -> WorkerEnvironment { WorkerEnvironment(environment) }
+    /// `JOBCREDS_WORKER_<OPTION>`.
+    private static func environment(_ environment: [String: String]) -> EnvironmentOptions {
+        EnvironmentOptions(environment, prefix: "JOBCREDS_WORKER_")
+    }
 
     /// The settings, with `JOBCREDS_WORKER_*` fallbacks; a bad value is a usage error naming the fix.
     private func settings(_ environment: [String: String]) throws(JobCredsError) -> WorkerSettings {
-        let env = WorkerEnvironment(environment)
+        let env = Self.environment(environment)
         guard let provider = provider ?? env["PROVIDER"] else {
             throw JobCredsError(.usage, "missing --provider (or JOBCREDS_WORKER_PROVIDER): the action type's provider")
         }
@@ -227,10 +228,6 @@ struct WorkerCommand: AsyncParsableCommand {
             guard value > .zero else { throw JobCredsError(.usage, "\(option) must be above 0") }
             return value
         }
-        let presign = try duration(presignTtl, "PRESIGN_TTL", "--presign-ttl", RoutingSettings.defaultPresignLifetime)
-        guard presign <= RoutingSettings.longestPresignLifetime else {
-            throw JobCredsError(.usage, "--presign-ttl is at most 1h")
-        }
         return WorkerSettings(
             actionType: ActionTypeID(
                 category: category ?? env["CATEGORY"] ?? "Build",
@@ -260,10 +257,10 @@ struct WorkerCommand: AsyncParsableCommand {
             credentialLifetime: try duration(
                 credentialLifetime, "CREDENTIAL_LIFETIME", "--credential-lifetime",
                 ServeSettings.defaultCredentialLifetime),
-            presignLifetime: presign)
+            presignLifetime: try presignLifetime(presignTtl ?? env["PRESIGN_TTL"]))
     }
 
-    private func users(_ env: WorkerEnvironment) throws(JobCredsError) -> BuildUsers {
+    private func users(_ env: EnvironmentOptions) throws(JobCredsError) -> BuildUsers {
         let user = buildUser ?? env["BUILD_USER"]
         let range = buildUidRange ?? env["BUILD_UID_RANGE"]
         switch (user, range) {
@@ -296,18 +293,4 @@ struct WorkerCommand: AsyncParsableCommand {
         guard gethostname(&buffer, buffer.count) == 0 else { return "worker" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-}
-
-/// Reads `JOBCREDS_WORKER_<OPTION>` variables.
-struct WorkerEnvironment {
-    private let environment: [String: String]
-
-    init(_ environment: [String: String]) { self.environment = environment }
-
-    subscript(name: String) -> String? {
-        guard let value = environment["JOBCREDS_WORKER_\(name)"], !value.isEmpty else { return nil }
-        return value
-    }
-
-    func flag(_ name: String) -> Bool { ["1", "true", "yes"].contains(self[name]?.lowercased() ?? "") }
 }

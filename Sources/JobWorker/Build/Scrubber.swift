@@ -17,8 +17,10 @@ final class Scrubber: Sendable {
     /// Adds values to remove (empty ones are ignored).
     func add(_ values: [String]) {
         secrets.withLock { secrets in
+            let known = secrets.count
             for value in values where !value.isEmpty && !secrets.contains(value) { secrets.append(value) }
-            secrets.sort { $0.utf8.count > $1.utf8.count }
+            // Every output line adds what the sidecar serves: sort only when that is new.
+            if secrets.count > known { secrets.sort { $0.utf8.count > $1.utf8.count } }
         }
     }
 

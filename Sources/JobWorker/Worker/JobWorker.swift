@@ -461,8 +461,7 @@ public final class JobWorker: Sendable {
 
     /// 1 s, 2 s, 4 s … at most 5 minutes, jittered ±20 %.
     static func backoff(_ failures: Int) -> Duration {
-        let seconds = min(300.0, pow(2.0, Double(min(failures, 20) - 1)))
-        return jittered(.milliseconds(Int64(seconds * 1000)))
+        jittered(Backoff(base: .seconds(1), cap: longestBackoff).step(failures))
     }
 
     /// `interval` ±20 %.
