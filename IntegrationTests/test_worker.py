@@ -99,6 +99,32 @@ def test_each_failure_is_reported_with_its_type(worker, fake, script, failure_ty
     assert_nothing_secret(fake, run, job_id)
 
 
+# The build puts the artifact secret key it fetched into $secret.
+GRAB_SECRET = ('secret=$(curl -s -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" '
+               '"$AWS_CONTAINER_CREDENTIALS_FULL_URI" | jq -r .SecretAccessKey); ')
+
+
+def test_what_the_build_writes_for_the_result_is_scrubbed_too(worker, fake):
+    job_id, = queue(fake)
+    run = worker("sh", "-c", GRAB_SECRET + 'echo "built with $secret" > "$JOBCREDS_RESULT_DIR/summary"; '
+                 'echo "run-$secret" > "$JOBCREDS_RESULT_DIR/external-execution-id"; '
+                 'printf \'{"LEAK": "%s"}\' "$secret" > "$JOBCREDS_RESULT_DIR/output-variables.json"', once=True).start()
+    assert run.wait() == 0, run.stderr
+    result = results(fake)[job_id]
+    assert result["executionDetails"]["summary"] == "built with (redacted)", result
+    assert result["executionDetails"]["externalExecutionId"] == "run-(redacted)", result
+    assert result["outputVariables"] == {"LEAK": "(redacted)"}, result
+    assert_nothing_secret(fake, run, job_id)
+    # A key cannot be scrubbed and stay a key: the job fails instead.
+    job_id, = queue(fake)
+    run = worker("sh", "-c", GRAB_SECRET + 'printf \'{"%s": "v"}\' "$secret" > "$JOBCREDS_RESULT_DIR/output-variables.json"',
+                 once=True).start()
+    assert run.wait() == 1, run.stderr
+    details = results(fake)[job_id]["failureDetails"]
+    assert details["type"] == "ConfigurationError" and "a key holds a value the worker keeps secret" in details["message"]
+    assert_nothing_secret(fake, run, job_id)
+
+
 def test_a_command_that_cannot_run_is_a_configuration_error(worker, fake):
     job_id, = queue(fake)
     run = worker("no-such-build-command", once=True).start()

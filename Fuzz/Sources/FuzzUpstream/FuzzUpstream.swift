@@ -18,7 +18,9 @@ import Synchronization
 /// follows. The client must return details or throw a `CodePipelineError`, never crash; details
 /// it returns are rendered as the sidecar renders them (credentials, `Expiration`, the
 /// instance-metadata document, the audit line), which must not crash either and must write a
-/// four-digit-year `Expiration`.
+/// four-digit-year `Expiration`. The same two answers then go to the job worker's calls
+/// (`PollForJobs`, `AcknowledgeJob`, the third-party details with their nonce): answers or
+/// `CodePipelineError`s, never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -34,6 +36,8 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     let done = DispatchSemaphore(value: 0)
     Task {
         defer { done.signal() }
+        await worker(client)
+        Answers.shared.reset()
         guard
             let details = try? await client.getJobDetails(
                 try JobID("f4f4ff82-2d11-4b3c-9e2d-0123456789ab", kind: .custom))
@@ -46,6 +50,22 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     }
     done.wait()
     return 0
+}
+
+/// The job worker's calls on the same answers.
+func worker(_ client: CodePipelineClient) async {
+    let type = ActionTypeID(category: "Build", owner: "Custom", provider: "JobCredsTest", version: "1")
+    Answers.shared.reset()
+    _ = try? await client.pollForJobs(type, maxBatchSize: 8, revealing: ["ApiKey"])
+    guard let id = try? JobID("f4f4ff82-2d11-4b3c-9e2d-0123456789ab", kind: .custom),
+        let nonce = try? Nonce("n-1"), let token = try? ClientToken("t")
+    else { fatalError("the fixed ids") }
+    Answers.shared.reset()
+    _ = try? await client.acknowledgeJob(id, nonce: nonce)
+    Answers.shared.reset()
+    _ = try? await client.thirdPartyJob(try JobID("partner-job-42", kind: .thirdParty), clientToken: token)
+    Answers.shared.reset()
+    _ = try? await client.pollForThirdPartyJobs(type, maxBatchSize: 8)
 }
 
 /// The client's warnings (a retry, a skew correction) are not what is tested here.

@@ -267,11 +267,12 @@ final class LocalExecutor: Sendable {
         case (.timeout, _): return .timedOut(timeout)
         case (.drain, _): return .stopped
         case (nil, .exited(0)):
+            // What the build wrote leaves the worker too: scrubbed as its output is.
             do throws(JobCredsError) {
                 let contents = try ResultDirectory(workspace: workspace, owner: user?.uid).read()
-                return .succeeded(contents, seconds: seconds)
+                return .succeeded(try contents.scrubbed(by: scrubber), seconds: seconds)
             } catch {
-                return .badResult(error)
+                return .badResult(JobCredsError(error.code, scrubber.scrub(error.message)))
             }
         case (nil, .exited(let status)): return .exited(status, lastLines: log.lastLines)
         case (nil, .signaled(let signal)): return .signaled(signal, lastLines: log.lastLines)

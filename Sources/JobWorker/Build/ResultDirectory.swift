@@ -26,6 +26,21 @@ struct ResultDirectory {
         var summary: String?
         var externalExecutionId: String?
         var outputVariables: [String: String]
+
+        /// The same with every secret value the worker knows removed from each text (the build
+        /// could write the credentials it fetched into any of them).
+        /// - Throws: `JobCredsError.usage` for an output variable whose key holds one (a key
+        ///   cannot be scrubbed and still be a key).
+        func scrubbed(by scrubber: Scrubber) throws(JobCredsError) -> Contents {
+            for key in outputVariables.keys where scrubber.scrub(key) != key {
+                throw JobCredsError(
+                    .usage, "\(ResultDirectory.name)/output-variables.json: a key holds a value the worker keeps secret"
+                )
+            }
+            return Contents(
+                summary: summary.map(scrubber.scrub), externalExecutionId: externalExecutionId.map(scrubber.scrub),
+                outputVariables: outputVariables.mapValues(scrubber.scrub))
+        }
     }
 
     let workspace: String
