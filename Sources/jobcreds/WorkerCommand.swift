@@ -152,21 +152,22 @@ struct WorkerCommand: AsyncParsableCommand {
             settings: .init(
                 caBundle: Self.environment(environment).caBundle(flag: caBundle),
                 userAgent: "jobcreds-worker/\(Version.current)"))
+        let shutdown = Shutdown()
         let worker: JobWorker
         do {
-            worker = try JobWorker(settings, environment: environment, transport: transport, logger: logger)
+            worker = try JobWorker(
+                settings, environment: environment, transport: transport, shutdown: shutdown, logger: logger)
         } catch {
             throw CommandFailure.worker.exit(error)
         }
         ProcessHygiene.scrubSecretsFromEnvironment()
-        let shutdown = Shutdown()
         let listener = Task {
             while !Task.isCancelled {
                 _ = await signals.next()
                 shutdown.request()
             }
         }
-        let exit = await worker.run(until: shutdown)
+        let exit = await worker.run()
         listener.cancel()
         switch exit {
         case .stopped, .succeeded: return

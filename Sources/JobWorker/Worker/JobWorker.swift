@@ -49,9 +49,9 @@ public final class JobWorker: Sendable {
     private let secretConfiguration = Mutex<Set<String>>([])
     private let metrics: WorkerMetrics
     private let metricsServer: MicroHTTPServer?
-    /// The stop requests `run` was given: a second one ends the retries of a report (the
-    /// journal keeps it for the next start).
-    private let shutdown = Mutex<Shutdown?>(nil)
+    /// The stop requests (SIGTERM, SIGINT): the first stops polling and starts the drain; a second
+    /// ends the drain and the retries of a report (the journal keeps it for the next start).
+    private let shutdown: Shutdown
     private let owed = Atomic<Bool>(false)
 
     /// The longest wait between two tries of a poll or a report.
@@ -60,8 +60,10 @@ public final class JobWorker: Sendable {
     /// Resolves the worker's identity and client, opens the journal and the audit log.
     /// - Throws: `JobCredsError` naming the fix.
     public init(
-        _ settings: WorkerSettings, environment: [String: String], transport: any HTTPTransport, logger: Logger
+        _ settings: WorkerSettings, environment: [String: String], transport: any HTTPTransport,
+        shutdown: Shutdown, logger: Logger
     ) throws(JobCredsError) {
+        self.shutdown = shutdown
         let sink = try FileAuditSink(path: settings.auditLog)
         let audit = AuditLog(sink: sink, clock: SystemWallClock(), jobId: nil)
         let (region, identity, client) = try Upstream.connect(
@@ -120,11 +122,10 @@ public final class JobWorker: Sendable {
         min(settings.concurrency, settings.buildUsers.capacity ?? settings.concurrency)
     }
 
-    /// Finishes what the journal says is owed, then takes jobs until `shutdown` (or, `--once`,
-    /// one job), then drains.
-    public func run(until shutdown: Shutdown) async -> Exit {
-        self.shutdown.withLock { $0 = shutdown }
-        await learnSecretProperties(shutdown)
+    /// Finishes what the journal says is owed, then takes jobs until a stop is asked for (or,
+    /// `--once`, one job), then drains.
+    public func run() async -> Exit {
+        await learnSecretProperties()
         await recover()
         let slots = Self.slots(settings)
         let wakeup = shutdown.wakeup
@@ -165,7 +166,7 @@ public final class JobWorker: Sendable {
                 if jobs.isEmpty { await wakeup.wait(timeout: Self.jittered(settings.pollInterval)) }
             }
             metrics.setReady(false)
-            if shutdown.count > 0 { await drain(shutdown) }
+            if shutdown.count > 0 { await drain() }
             await group.waitForAll()
         }
         metricsServer?.stop()
@@ -349,7 +350,7 @@ public final class JobWorker: Sendable {
     private func pause(_ delay: Duration) async -> Bool {
         let deadline = ContinuousClock.now + delay
         while ContinuousClock.now < deadline {
-            if let shutdown = shutdown.withLock({ $0 }), shutdown.count >= 2 { return false }
+            if shutdown.count >= 2 { return false }
             try? await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now))
         }
         return true
@@ -426,7 +427,7 @@ public final class JobWorker: Sendable {
 
     /// Running builds go on for up to the drain timeout, or until a second signal; then they
     /// are stopped (and reported `SystemUnavailable`).
-    private func drain(_ shutdown: Shutdown) async {
+    private func drain() async {
         guard running.load(ordering: .acquiring) > 0 else { return }
         logger.notice(
             "stopping: the running builds may finish", metadata: ["drain_timeout": "\(settings.drainTimeout)"])
@@ -440,7 +441,7 @@ public final class JobWorker: Sendable {
     /// Which configuration properties the action type declares secret: their values are
     /// scrubbed from everything that leaves the worker. Until ListActionTypes answers, no job
     /// is taken.
-    private func learnSecretProperties(_ shutdown: Shutdown) async {
+    private func learnSecretProperties() async {
         var failures = 0
         while shutdown.count == 0 {
             do throws(CodePipelineError) {
