@@ -7,11 +7,14 @@ import PackageDescription
 /// appears in a public signature; each C library has one wrapper. `scripts/module-graph.py` (the
 /// lint step) fails when this list, the targets below or the sources' imports disagree.
 ///
-///   jobcreds           JobWorker, JobCreds, CodePipeline, CurlHTTP, HTTPTransport, ArgumentParser, Logging
+///   jobcreds           JobWorker, Artifacts, JobCreds, CodePipeline, CurlHTTP, HTTPTransport, ArgumentParser,
+///                      Logging
 ///   JobWorker          JobCreds, CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport,
 ///                      CryptoPrimitives, CProcessSpawn, Logging, Prometheus
 ///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
 ///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
+///   Artifacts          Archive, HTTPTransport, HTTPCore, CryptoPrimitives
+///   Archive            CArchive
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
 ///   AWSIdentity        AWSSigning, HTTPTransport, HTTPCore, Logging
 ///   AWSSigning         CryptoPrimitives, HTTPCore
@@ -22,17 +25,20 @@ import PackageDescription
 ///   CryptoPrimitives   COpenSSL
 ///   CCurlShims         CCurl
 ///   CMicroHTTPDShims   CMicroHTTPD
+///   CArchive           (nothing)
 ///   CProcessShims      (nothing)
 ///   CProcessSpawn      (nothing)
 ///
 /// jobcreds: the command line, wiring, exit statuses. JobWorker: the job worker (poll, take, run,
-/// report; the journal; the local executor, a sidecar per job). JobCreds: the sidecar (check, serve; the
+/// report; the journal; the local executor, a sidecar per job). Artifacts: `artifacts pull|push` (the
+/// archive check, extraction through descriptors, the tree walk, transfers through the sidecar's
+/// URLs). Archive: the zip central-directory check, libarchive's readers and zip writer. JobCreds: the sidecar (check, serve; the
 /// audited layer, the pure router, the cache, audit, metrics). CodePipeline: the client and the
 /// allowlisted projection. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
 /// pure values, AWS dates, clocks, the credentials-source seam. HTTPTransport: the client's
 /// transport protocol and retries. HTTPCore: header fields and host rules for client, server and
-/// signer. CurlHTTP, MicroHTTPServer, CryptoPrimitives: the only code that touches libcurl,
-/// libmicrohttpd and OpenSSL.
+/// signer. CurlHTTP, MicroHTTPServer, CryptoPrimitives, Archive: the only code that touches
+/// libcurl, libmicrohttpd, OpenSSL and libarchive.
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6)
 ]
@@ -46,7 +52,7 @@ let package = Package(
             name: "JobCredsCore",
             targets: [
                 "JobCreds", "CodePipeline", "MicroHTTPServer", "AWSSigning", "AWSIdentity", "CryptoPrimitives",
-                "HTTPCore", "HTTPTransport",
+                "HTTPCore", "HTTPTransport", "Archive", "Artifacts",
             ]),
     ],
     dependencies: [
@@ -62,6 +68,8 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
@@ -85,6 +93,10 @@ let package = Package(
             dependencies: [
                 "AWSSigning", "HTTPCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift),
+        .target(name: "Archive", dependencies: ["CArchive"], swiftSettings: strictSwift),
+        .target(
+            name: "Artifacts", dependencies: ["Archive", "HTTPTransport", "HTTPCore", "CryptoPrimitives"],
             swiftSettings: strictSwift),
         .target(
             name: "CodePipeline",
@@ -110,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "jobcreds",
             dependencies: [
-                "JobWorker", "JobCreds", "CodePipeline", "CurlHTTP", "HTTPTransport",
+                "JobWorker", "Artifacts", "JobCreds", "CodePipeline", "CurlHTTP", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,6 +156,8 @@ let package = Package(
         .testTarget(
             name: "JobWorkerTests", dependencies: ["JobWorker", "JobCreds", "CodePipeline", "TestSupport"],
             swiftSettings: strictSwift),
+        .testTarget(
+            name: "ArtifactsTests", dependencies: ["Artifacts", "Archive"], swiftSettings: strictSwift),
         .testTarget(
             name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],
             swiftSettings: strictSwift),

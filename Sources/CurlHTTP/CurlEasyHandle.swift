@@ -3,6 +3,10 @@ internal import CCurlShims
 import HTTPCore
 import HTTPTransport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Owns one libcurl easy handle. Reusing a handle reuses its connection.
 ///
 /// Thread-safety: one thread at a time. `CurlTransport` hands each handle to exactly one
@@ -38,7 +42,8 @@ final class CurlEasyHandle: @unchecked Sendable {
         guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else {
             throw HTTPTransportError(.invalidURL, "only http:// and https:// URLs are supported")
         }
-        let accumulator = ResponseAccumulator(limit: settings.maxResponseBytes)
+        let accumulator = ResponseAccumulator(
+            limit: settings.maxResponseBytes, responseFile: request.responseFile, bodyFile: request.bodyFile)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers {
@@ -75,9 +80,13 @@ final class CurlEasyHandle: @unchecked Sendable {
             try check(CCurlShims_setopt_ptr(handle, CURLOPT_CAPATH, settings.systemCAPath), "CURLOPT_CAPATH")
         }
         try check(CCurlShims_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
-        try setMethod(request)
-
         let context = accumulator.opaque
+        if let bodyFile = request.bodyFile {
+            try setUpload(request, from: bodyFile, context: context)
+        } else {
+            try setMethod(request)
+        }
+
         try check(
             CCurlShims_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
         try check(CCurlShims_setopt_ptr(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
@@ -87,13 +96,37 @@ final class CurlEasyHandle: @unchecked Sendable {
 
         let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
         if result != CURLE_OK {
+            if accumulator.fileError != 0 {
+                throw HTTPTransportError(
+                    .other, "cannot use the transfer's file: \(String(cString: strerror(accumulator.fileError)))")
+            }
             throw HTTPTransportError(
                 curlCode: result, detail: String(cString: errorBuffer), overLimit: accumulator.overLimit,
-                limit: settings.maxResponseBytes)
+                limit: accumulator.bodyGoesToFile ? Int(request.responseFile?.length ?? 0) : settings.maxResponseBytes)
         }
         var status = 0
         _ = CCurlShims_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body)
+        var response = HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body)
+        response.fileBytes = accumulator.fileBytes
+        return response
+    }
+
+    /// A `PUT` (or another method) whose body libcurl reads from `slice` as it sends.
+    private func setUpload(
+        _ request: HTTPRequest, from slice: FileSlice, context: UnsafeMutableRawPointer
+    ) throws(HTTPTransportError) {
+        guard request.body.isEmpty, slice.length >= 0, slice.offset >= 0 else {
+            throw HTTPTransportError(.other, "a request has either a body or a body file, of a whole size")
+        }
+        try check(CCurlShims_setopt_long(handle, CURLOPT_UPLOAD, 1), "CURLOPT_UPLOAD")
+        try check(
+            CCurlShims_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(slice.length)),
+            "CURLOPT_INFILESIZE_LARGE")
+        try check(CCurlShims_setopt_data_callback(handle, CURLOPT_READFUNCTION, curlReadBody), "CURLOPT_READFUNCTION")
+        try check(CCurlShims_setopt_ptr(handle, CURLOPT_READDATA, context), "CURLOPT_READDATA")
+        if request.method != "PUT" {
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method), "CURLOPT_CUSTOMREQUEST")
+        }
     }
 
     private func setMethod(_ request: HTTPRequest) throws(HTTPTransportError) {
@@ -131,6 +164,25 @@ private func curlWriteBody(
     guard let data, let context else { return 0 }
     let accumulator = ResponseAccumulator.from(opaque: context)
     let length = size * count
+    if accumulator.bodyGoesToFile, let file = accumulator.responseFile {
+        guard accumulator.fileBytes + Int64(length) <= file.length else {
+            accumulator.overLimit = true
+            return 0
+        }
+        var done = 0
+        while done < length {
+            let written = pwrite(
+                file.descriptor, data + done, length - done, off_t(file.offset + accumulator.fileBytes))
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                accumulator.fileError = errno
+                return 0
+            }
+            done += written
+            accumulator.fileBytes += Int64(written)
+        }
+        return length
+    }
     guard accumulator.body.count + length <= accumulator.limit else {
         accumulator.overLimit = true
         return 0  // makes libcurl stop with CURLE_WRITE_ERROR
@@ -139,6 +191,27 @@ private func curlWriteBody(
         accumulator.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
     }
     return length
+}
+
+private func curlReadBody(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return Int(CURL_READFUNC_ABORT) }
+    let accumulator = ResponseAccumulator.from(opaque: context)
+    guard let file = accumulator.bodyFile else { return Int(CURL_READFUNC_ABORT) }
+    let wanted = min(size * count, Int(file.length - accumulator.bodyFileSent))
+    guard wanted > 0 else { return 0 }
+    while true {
+        let read = pread(file.descriptor, data, wanted, off_t(file.offset + accumulator.bodyFileSent))
+        if read < 0, errno == EINTR { continue }
+        guard read > 0 else {
+            // A file that shrank under the transfer, or cannot be read: abort, never send short.
+            accumulator.fileError = read < 0 ? errno : EIO
+            return Int(CURL_READFUNC_ABORT)
+        }
+        accumulator.bodyFileSent += Int64(read)
+        return read
+    }
 }
 
 private func curlWriteHeader(

@@ -1,13 +1,32 @@
 import HTTPCore
+import HTTPTransport
 
-/// Collects a response's headers and body while libcurl delivers them.
+/// Collects a response's headers and body while libcurl delivers them, and hands libcurl a
+/// request body read from a file.
 final class ResponseAccumulator {
     let limit: Int
     var headers: HTTPHeaders = []
     var body: [UInt8] = []
     var overLimit = false
+    /// The status of the response being received, from its status line.
+    var status = 0
+    /// Where a 2xx body goes, and how much of it has arrived.
+    let responseFile: FileSlice?
+    var fileBytes: Int64 = 0
+    /// Where the request body comes from, and how much of it has been sent.
+    let bodyFile: FileSlice?
+    var bodyFileSent: Int64 = 0
+    /// Why writing or reading a file failed (errno), for the error message.
+    var fileError: Int32 = 0
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, responseFile: FileSlice? = nil, bodyFile: FileSlice? = nil) {
+        self.limit = limit
+        self.responseFile = responseFile
+        self.bodyFile = bodyFile
+    }
+
+    /// Whether the body arriving now belongs in `responseFile`.
+    var bodyGoesToFile: Bool { responseFile != nil && (200..<300).contains(status) }
 
     /// The pointer libcurl hands back to the callbacks; unretained: `perform` keeps `self` alive
     /// for the whole transfer.
@@ -22,6 +41,8 @@ final class ResponseAccumulator {
         let trimmed = line.trimmingTrailingNewline()
         if trimmed.hasPrefix("HTTP/") {
             headers = []  // a new response (after 100-continue or a proxy CONNECT)
+            let fields = trimmed.split(separator: " ", maxSplits: 2)
+            status = fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
             return
         }
         guard let colon = trimmed.firstIndex(of: ":") else { return }

@@ -10,6 +10,12 @@ public struct HTTPRequest: Sendable {
     public var headers: HTTPHeaders
     /// The body; empty for none.
     public var body: [UInt8]
+    /// A body read from a file instead of `body` (which must then be empty), for uploads.
+    public var bodyFile: FileSlice?
+    /// Where a 2xx response's body goes instead of memory, for downloads; any other response's
+    /// body is kept in memory as usual, so an error document can still be read. A 2xx body longer
+    /// than the slice fails the request with `responseTooLarge`.
+    public var responseFile: FileSlice?
     /// How long the whole exchange may take, connection included.
     public var timeout: Duration
     /// How long establishing the connection may take.
@@ -18,8 +24,11 @@ public struct HTTPRequest: Sendable {
     /// Creates a request.
     public init(
         method: String, url: String, headers: HTTPHeaders = [], body: [UInt8] = [],
-        timeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3)
+        timeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3), bodyFile: FileSlice? = nil,
+        responseFile: FileSlice? = nil
     ) {
+        self.bodyFile = bodyFile
+        self.responseFile = responseFile
         self.method = method
         self.url = url
         self.headers = headers

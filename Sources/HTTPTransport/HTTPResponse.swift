@@ -6,8 +6,10 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     /// Header fields in the order received.
     public var headers: HTTPHeaders
-    /// The body, whole.
+    /// The body, whole; empty when it went to the request's `responseFile`.
     public var body: [UInt8]
+    /// How many bytes of the body went to the request's `responseFile`.
+    public var fileBytes: Int64 = 0
 
     /// Creates a response.
     public init(status: Int, headers: HTTPHeaders = [], body: [UInt8] = []) {

@@ -10,6 +10,6 @@ struct JobCredsCommand: AsyncParsableCommand {
         version: Version.current,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, CheckCommand.self, ProbeCommand.self, ExecCommand.self,
-            CredentialProcessCommand.self,
+            CredentialProcessCommand.self, ArtifactsCommand.self,
         ])
 }

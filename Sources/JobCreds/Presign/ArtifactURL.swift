@@ -93,13 +93,15 @@ public struct ArtifactURL: Sendable {
             expiration: signingTime.addingTimeInterval(TimeInterval(seconds)))
     }
 
-    /// `{"method","url","headers":{…},"expiration"}`.
+    /// `{"artifact","bucket","key","method","url","headers":{…},"expiration"}`.
     public var body: [UInt8] {
         var headerFields = JSONText.ObjectWriter()
         for (name, value) in headers { headerFields.string(named: name, value) }
         return Array(
             JSONText.object([
-                ("method", JSONText.quote(direction.method)), ("url", JSONText.quote(url)),
+                ("artifact", JSONText.quote(artifact.name)), ("bucket", JSONText.quote(artifact.bucket)),
+                ("key", JSONText.quote(artifact.key)), ("method", JSONText.quote(direction.method)),
+                ("url", JSONText.quote(url)),
                 ("headers", String(decoding: headerFields.finish(), as: UTF8.self)),
                 ("expiration", JSONText.quote(AWSDate.iso8601(expiration))),
             ]).utf8)

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The few filesystem operations the commands share.
+enum FileSystem {
+    /// strerror(errno).
+    static func reason() -> String { String(cString: strerror(errno)) }
+
+    /// The bytes free to an unprivileged writer on the filesystem holding `path`.
+    static func freeBytes(at path: String) -> UInt64 {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        return UInt64(info.f_bavail) &* UInt64(info.f_frsize)
+    }
+
+    /// The directory part of `path` (`.` for a bare name), and its last component.
+    static func split(_ path: String) -> (parent: String, name: String) {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return (".", String(trimmed)) }
+        let parent = trimmed[..<slash]
+        return (parent.isEmpty ? "/" : String(parent), String(trimmed[trimmed.index(after: slash)...]))
+    }
+
+    /// An unnamed file (`O_TMPFILE`, 0600) in `directory`: gone when its descriptor closes.
+    static func anonymousFile(in directory: String) throws(ArtifactError) -> Int32 {
+        // O_TMPFILE is __O_TMPFILE | O_DIRECTORY; Glibc's module does not export the macro.
+        let descriptor = open(directory, 0o20_000_000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ArtifactError(.fileSystem, "cannot make a temporary file in \(directory): \(reason())")
+        }
+        return descriptor
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let written =
+                offset.map {
+                    pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t($0) + off_t(done))
+                }
+                ?? Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return false }
+            done += written
+        }
+        return true
+    }
+
+    /// Removes `path` and everything under it, never following a link: each directory is opened
+    /// `O_NOFOLLOW` and emptied through its descriptor, and made writable first (an extracted
+    /// 0555 directory).
+    static func removeTree(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            unlink(path)
+            return
+        }
+        fchmod(descriptor, 0o700)
+        empty(descriptor)
+        close(descriptor)
+        rmdir(path)
+    }
+
+    private static func empty(_ descriptor: Int32) {
+        let copy = dup(descriptor)
+        guard copy >= 0, let directory = fdopendir(copy) else { return }
+        // Names as the bytes they are: a name need not be UTF-8.
+        var names: [[CChar]] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } + [0]
+            }
+            if name != [46, 0] && name != [46, 46, 0] { names.append(name) }
+        }
+        closedir(directory)
+        for name in names {
+            let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if child >= 0 {
+                fchmod(child, 0o700)
+                empty(child)
+                close(child)
+                unlinkat(descriptor, name, AT_REMOVEDIR)
+            } else {
+                unlinkat(descriptor, name, 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+import HTTPCore
+import HTTPTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Moves one artifact object through presigned URLs: a download in 8 MiB ranges, up to four in
+/// flight, each after the first bound to the first one's ETag (`If-Match`), so an object that
+/// changes mid-download is refused rather than mixed; an upload as one `PUT` of a file. A `403`
+/// (the URL or its credentials expired) asks the sidecar for a fresh URL, up to five times per
+/// request; `5xx` and broken connections are tried again three times.
+public struct ObjectTransfer: Sendable {
+    /// The bytes per ranged GET.
+    public static let rangeBytes: Int64 = 8 << 20
+    /// Ranged GETs in flight.
+    public static let parallelRanges = 4
+
+    private let sidecar: SidecarClient
+    private let transport: any HTTPTransport
+    private let artifact: String
+
+    public init(artifact: String, sidecar: SidecarClient, s3 transport: any HTTPTransport) {
+        self.artifact = artifact
+        self.sidecar = sidecar
+        self.transport = transport
+    }
+
+    /// What a download fetched.
+    public struct Downloaded: Sendable {
+        public var bytes: Int64
+        public var etag: String
+        public var bucket: String
+        public var key: String
+    }
+
+    /// The URL of the moment, shared by the requests in flight: one fresh one per expiry.
+    private actor CurrentURL {
+        private var url: PresignedURL
+        private let fetch: @Sendable () async throws(ArtifactError) -> PresignedURL
+
+        init(_ url: PresignedURL, fetch: @escaping @Sendable () async throws(ArtifactError) -> PresignedURL) {
+            self.url = url
+            self.fetch = fetch
+        }
+
+        /// The URL, fetched anew when it has under 30 seconds left.
+        func get() async throws(ArtifactError) -> PresignedURL {
+            if url.expiration - Int64(time(nil)) < 30 { url = try await fetch() }
+            return url
+        }
+
+        /// A fresh URL, unless another request already replaced `failed`.
+        func replace(_ failed: PresignedURL) async throws(ArtifactError) -> PresignedURL {
+            if url.url == failed.url { url = try await fetch() }
+            return url
+        }
+    }
+
+    /// Downloads the object into `file` (the caller's descriptor) from offset 0.
+    /// - Parameter check: called with the object's length and first bytes (up to 512) after the
+    ///   first range arrives; it throws to stop before the rest is fetched (too large, not an archive).
+    public func download(
+        into file: Int32, check: (Int64, [UInt8]) throws(ArtifactError) -> Void
+    ) async throws(ArtifactError) -> Downloaded {
+        let sidecar = self.sidecar
+        let artifact = self.artifact
+        let first = try await sidecar.url(for: artifact, .download)
+        let current = CurrentURL(first) { () async throws(ArtifactError) in
+            try await sidecar.url(for: artifact, .download)
+        }
+        let head = try await send(current, file: file, range: 0..<Self.rangeBytes, etag: nil, first: true)
+        let total = head.total
+        var prefix = [UInt8](repeating: 0, count: Int(min(512, total)))
+        _ = prefix.withUnsafeMutableBytes { pread(file, $0.baseAddress, $0.count, 0) }
+        try check(total, prefix)
+        let ranges = stride(from: Self.rangeBytes, to: total, by: Int(Self.rangeBytes)).map {
+            $0..<min($0 + Self.rangeBytes, total)
+        }
+        let failure: ArtifactError? = await withTaskGroup(of: ArtifactError?.self) { group in
+            var pending = ranges[...]
+            let task = { (range: Range<Int64>) in
+                { () async -> ArtifactError? in
+                    do throws(ArtifactError) {
+                        _ = try await self.send(current, file: file, range: range, etag: head.etag, first: false)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            for _ in 0..<Self.parallelRanges {
+                if let range = pending.popFirst() { group.addTask(operation: task(range)) }
+            }
+            while let result = await group.next() {
+                if let result {
+                    group.cancelAll()
+                    return result
+                }
+                if let range = pending.popFirst() { group.addTask(operation: task(range)) }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        return Downloaded(bytes: total, etag: head.etag ?? "", bucket: first.bucket, key: first.key)
+    }
+
+    private struct RangeAnswer: Sendable {
+        var total: Int64
+        var etag: String?
+    }
+
+    /// One ranged GET into `file`, with its retries.
+    private func send(
+        _ current: CurrentURL, file: Int32, range: Range<Int64>, etag: String?, first: Bool
+    ) async throws(ArtifactError) -> RangeAnswer {
+        var url = try await current.get()
+        var expired = 0
+        var failed = 0
+        while true {
+            var headers = url.headers
+            headers.append("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+            if let etag { headers.append("If-Match", etag) }
+            let request = HTTPRequest(
+                method: "GET", url: url.url, headers: headers, timeout: .seconds(300), connectTimeout: .seconds(10),
+                responseFile: FileSlice(descriptor: file, offset: range.lowerBound, length: Int64(range.count)))
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                failed += 1
+                guard failed <= 3, error.isRetryable else {
+                    throw ArtifactError(.transferFailed, "the download of \(artifact) failed: \(error.message)")
+                }
+                try? await Task.sleep(for: .milliseconds(250 << failed))
+                continue
+            }
+            switch response.status {
+            case 206:
+                guard let total = Self.total(response.header("Content-Range"), start: range.lowerBound),
+                    response.fileBytes == min(Int64(range.count), total - range.lowerBound)
+                else {
+                    throw ArtifactError(.transferFailed, "S3 answered the range of \(artifact) with other bytes")
+                }
+                return RangeAnswer(total: total, etag: response.header("ETag"))
+            case 200 where first:
+                return RangeAnswer(total: response.fileBytes, etag: response.header("ETag"))
+            case 416 where first:
+                // An empty object has no byte 0 to range over.
+                return RangeAnswer(total: 0, etag: response.header("ETag"))
+            case 403 where expired < 5:
+                expired += 1
+                url = try await current.replace(url)
+            case 500...599 where failed < 3:
+                failed += 1
+                try? await Task.sleep(for: .milliseconds(250 << failed))
+            default:
+                throw Self.refusal(response, artifact: artifact, what: "download")
+            }
+        }
+    }
+
+    /// `bytes START-END/TOTAL` with START as asked: TOTAL.
+    private static func total(_ contentRange: String?, start: Int64) -> Int64? {
+        guard let contentRange, contentRange.hasPrefix("bytes "), let slash = contentRange.lastIndex(of: "/"),
+            let dash = contentRange.firstIndex(of: "-"),
+            let from = Int64(contentRange[contentRange.index(contentRange.startIndex, offsetBy: 6)..<dash]),
+            let total = Int64(contentRange[contentRange.index(after: slash)...]), from == start, total >= 0
+        else { return nil }
+        return total
+    }
+
+    /// What an upload stored.
+    public struct Uploaded: Sendable {
+        public var bucket: String
+        public var key: String
+        /// The key S3 says encrypted it, when it says one.
+        public var kmsKeyId: String?
+    }
+
+    /// Uploads `length` bytes of `file` as the object, bound to their SHA-256; returns once S3 says
+    /// the object is stored, encrypted with `aws:kms` under the job's key when the URL asks for it.
+    public func upload(file: Int32, length: UInt64, sha256: [UInt8]) async throws(ArtifactError) -> Uploaded {
+        var url = try await sidecar.url(for: artifact, .upload, sha256: sha256, length: length)
+        var expired = 0
+        var failed = 0
+        while true {
+            let request = HTTPRequest(
+                method: "PUT", url: url.url, headers: url.headers, timeout: .seconds(3600),
+                connectTimeout: .seconds(10),
+                bodyFile: FileSlice(descriptor: file, offset: 0, length: Int64(length)))
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                failed += 1
+                guard failed <= 3, error.isRetryable else {
+                    throw ArtifactError(.transferFailed, "the upload of \(artifact) failed: \(error.message)")
+                }
+                try? await Task.sleep(for: .milliseconds(250 << failed))
+                continue
+            }
+            switch response.status {
+            case 200:
+                return try Self.stored(response, url: url, artifact: artifact)
+            case 403 where expired < 1:
+                expired += 1
+                url = try await sidecar.url(for: artifact, .upload, sha256: sha256, length: length)
+            case 500...599 where failed < 3:
+                failed += 1
+                try? await Task.sleep(for: .milliseconds(250 << failed))
+            default:
+                throw Self.refusal(response, artifact: artifact, what: "upload")
+            }
+        }
+    }
+
+    /// The object as S3 says it stored it, if that is encrypted as the URL asked.
+    private static func stored(
+        _ response: HTTPResponse, url: PresignedURL, artifact: String
+    ) throws(ArtifactError) -> Uploaded {
+        let answered = response.header("x-amz-server-side-encryption-aws-kms-key-id")
+        if let asked = url.headers["x-amz-server-side-encryption"] {
+            guard response.header("x-amz-server-side-encryption") == asked else {
+                throw ArtifactError(
+                    .uploadNotEncrypted, "S3 stored \(artifact) without saying it is encrypted with \(asked)")
+            }
+        }
+        if let key = url.headers["x-amz-server-side-encryption-aws-kms-key-id"] {
+            // S3 answers with the key's ARN whether the URL named its id or its ARN.
+            guard let answered, answered == key || answered.hasSuffix(":key/" + key) else {
+                throw ArtifactError(
+                    .uploadNotEncrypted, "S3 stored \(artifact) under another KMS key than the job's (\(key))")
+            }
+        }
+        return Uploaded(bucket: url.bucket, key: url.key, kmsKeyId: answered)
+    }
+
+    /// An S3 error answer as an error: its status and `<Code>` (never the URL).
+    private static func refusal(_ response: HTTPResponse, artifact: String, what: String) -> ArtifactError {
+        let body = Array(response.body.prefix(4096))
+        var code = "?"
+        let open = Array("<Code>".utf8)
+        if let start = body.indices.first(where: { body[$0...].starts(with: open) }) {
+            let value = body[(start + open.count)...].prefix { $0 != UInt8(ascii: "<") }.prefix(64)
+            code = String(
+                decoding: value.filter {
+                    (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0)
+                }, as: UTF8.self)
+        }
+        let message = "S3 refused the \(what) of \(artifact): \(response.status) \(code)"
+        switch response.status {
+        case 404: return ArtifactError(.objectNotFound, message)
+        case 403: return ArtifactError(.accessDenied, message)
+        case 412: return ArtifactError(.sourceChanged, "\(artifact) changed in S3 while it was downloaded (\(code))")
+        default: return ArtifactError(.transferFailed, message)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Archive
+import HTTPCore
+import HTTPTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A presigned URL as the sidecar hands it out (`/v1/artifacts/{name}/download|upload`).
+public struct PresignedURL: Sendable {
+    public var url: String
+    /// The headers to send with exactly these values (they are signed).
+    public var headers: HTTPHeaders
+    /// When it stops working, in seconds since 1970.
+    public var expiration: Int64
+    public var bucket: String
+    public var key: String
+}
+
+/// Asks the sidecar beside the build (`JOBCREDS_URL`, the token in `JOBCREDS_TOKEN_FILE`, read
+/// again for every request so a rotated token is followed) for presigned artifact URLs.
+public struct SidecarClient: Sendable {
+    /// Which way a URL moves an artifact.
+    public enum Direction: String, Sendable {
+        case download
+        case upload
+    }
+
+    private let base: String
+    private let tokenFile: String
+    private let transport: any HTTPTransport
+
+    /// A client of the sidecar at `base` (`http://127.0.0.1:PORT`).
+    public init(base: String, tokenFile: String, transport: any HTTPTransport) {
+        var trimmed = Substring(base)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.base = String(trimmed)
+        self.tokenFile = tokenFile
+        self.transport = transport
+    }
+
+    /// A URL for `artifact`; an upload's bound to the bytes' SHA-256 and length.
+    public func url(
+        for artifact: String, _ direction: Direction, sha256: [UInt8]? = nil, length: UInt64? = nil
+    ) async throws(ArtifactError) -> PresignedURL {
+        guard Self.isArtifactName(artifact) else {
+            throw ArtifactError(
+                .usage, "\(displayName(artifact.utf8)) is not an artifact name ([A-Za-z0-9_-], 1 to 100)")
+        }
+        var path = "/v1/artifacts/\(artifact)/\(direction.rawValue)"
+        if let sha256, let length {
+            path += "?sha256=\(sha256.map { String($0, radix: 16).leftPadded(to: 2) }.joined())&length=\(length)"
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            var headers: HTTPHeaders = []
+            headers.append("Authorization", try token())
+            let request = HTTPRequest(method: "GET", url: base + path, headers: headers, timeout: .seconds(10))
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                guard attempt < 3 else {
+                    throw ArtifactError(.sidecarUnavailable, "the sidecar at \(base) does not answer: \(error.message)")
+                }
+                try? await Task.sleep(for: .milliseconds(500 * attempt))
+                continue
+            }
+            switch response.status {
+            case 200:
+                return try Self.decode(response.body)
+            case 503 where attempt < 3:
+                try? await Task.sleep(for: .milliseconds(500 * attempt))
+                continue
+            default:
+                let (code, message) = Self.error(response.body)
+                let answer = "the sidecar answers \(response.status) \(code): \(message)"
+                switch (response.status, code) {
+                case (404, "ArtifactNotFound"): throw ArtifactError(.artifactNotFound, "\(artifact): \(answer)")
+                case (503, _): throw ArtifactError(.sidecarUnavailable, answer)
+                default: throw ArtifactError(.sidecarRefused, answer)
+                }
+            }
+        }
+    }
+
+    private func token() throws(ArtifactError) -> String {
+        let descriptor = open(tokenFile, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw ArtifactError(
+                .sidecarRefused, "cannot read the token file \(tokenFile): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4097)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 4097) }
+        guard count > 0, count <= 4096 else {
+            throw ArtifactError(.sidecarRefused, "the token file \(tokenFile) is empty or over 4 KiB")
+        }
+        var token = buffer[..<count]
+        while let last = token.last, last == 0x0a || last == 0x0d { token = token.dropLast() }
+        guard !token.isEmpty, token.allSatisfy({ (0x21..<0x7f).contains($0) }) else {
+            throw ArtifactError(.sidecarRefused, "the token file \(tokenFile) does not hold a token")
+        }
+        return String(decoding: token, as: UTF8.self)
+    }
+
+    private struct Answer: Decodable {
+        var url: String
+        var headers: [String: String]
+        var expiration: String
+        var bucket: String
+        var key: String
+    }
+
+    private static func decode(_ body: [UInt8]) throws(ArtifactError) -> PresignedURL {
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(body)),
+            let expiration = epochSeconds(answer.expiration)
+        else { throw ArtifactError(.sidecarRefused, "the sidecar's answer is not a presigned URL") }
+        var headers: HTTPHeaders = []
+        for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { headers.append(name, value) }
+        return PresignedURL(
+            url: answer.url, headers: headers, expiration: expiration, bucket: answer.bucket, key: answer.key)
+    }
+
+    private struct Failure: Decodable {
+        var code: String
+        var message: String
+    }
+
+    private static func error(_ body: [UInt8]) -> (String, String) {
+        guard let failure = try? JSONDecoder().decode(Failure.self, from: Data(body)) else {
+            return ("?", "no error body")
+        }
+        return (String(failure.code.prefix(64)), String(failure.message.prefix(300)))
+    }
+
+    /// `2026-12-02T17:00:00Z` as seconds since 1970.
+    static func epochSeconds(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[4] == 0x2d, bytes[7] == 0x2d, bytes[10] == 0x54, bytes[13] == 0x3a,
+            bytes[16] == 0x3a, bytes[19] == 0x5a
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            guard bytes[range].allSatisfy({ (48...57).contains($0) }) else { return nil }
+            return Int32(String(decoding: bytes[range], as: UTF8.self))
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Int64(timegm(&parts))
+    }
+
+    /// Whether `name` can be a CodePipeline artifact name (`[A-Za-z0-9_-]{1,100}`, botocore's
+    /// pattern), and so a path segment as it is.
+    public static func isArtifactName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 100
+            && name.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+                    || byte == 0x2d || byte == 0x5f
+            }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}
