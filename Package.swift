@@ -157,7 +157,7 @@ let package = Package(
             name: "JobWorkerTests", dependencies: ["JobWorker", "JobCreds", "CodePipeline", "TestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "ArtifactsTests", dependencies: ["Artifacts", "Archive"], swiftSettings: strictSwift),
+            name: "ArtifactsTests", dependencies: ["Artifacts", "Archive", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", "CurlHTTP", "HTTPTransport"],
             swiftSettings: strictSwift),

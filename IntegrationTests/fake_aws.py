@@ -22,6 +22,7 @@ Control endpoints (on either port) let a test script behaviour:
   GET  /_control/calls       every CodePipeline call seen, with the verification verdict
   GET  /_control/s3          every S3 call seen, with its verdict
   GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
+  POST /_control/objects     {"bucket/key": "base64 body", ...}: objects to plant (input artifacts)
   GET  /_control/results     the job worker's results: {job_id: {"status", ...}}
   POST /_control/reset
 
@@ -464,6 +465,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/_control/configure":
             return self.configure(json.loads(body or b"{}"))
+        if self.path == "/_control/objects":
+            with STATE.lock:
+                for name, encoded in json.loads(body).items():
+                    STATE.objects[name] = {"body": base64.b64decode(encoded), "sse": None, "kms_key": None}
+            return self.reply(200, {"ok": True}, "application/json")
         if self.path == "/_control/reset":
             STATE.reset()
             return self.reply(200, {"ok": True}, "application/json")
@@ -633,23 +639,46 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.objects[name] = {"body": body, "sse": sse, "kms_key": kms_key}
             call["verdict"] = "ok"
+            # S3 answers with the key's ARN whether the request named its id or its ARN.
+            arn = kms_key if kms_key.startswith("arn:") else "arn:aws:kms:us-east-1:123456789012:key/" + kms_key
             return self.reply(200, b"", "application/xml", {"ETag": '"%s"' % hashlib.md5(body).hexdigest(),
-                                                             "x-amz-server-side-encryption": sse})
+                                                             "x-amz-server-side-encryption": sse,
+                                                             "x-amz-server-side-encryption-aws-kms-key-id": arn})
         with STATE.lock:
             stored = STATE.objects.get(name)
         if stored is None:
             return deny(404, "NoSuchKey", "The specified key does not exist.")
+        content = stored["body"]
+        etag = '"%s"' % hashlib.md5(content).hexdigest()
+        headers = {"ETag": etag, "Last-Modified": "Sat, 28 Nov 2026 12:00:00 GMT", "Accept-Ranges": "bytes"}
+        if_match = self.headers.get("If-Match")
+        if if_match is not None and if_match != etag:
+            return deny(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+        status = 200
+        ranged = self.headers.get("Range")
+        if ranged is not None:
+            first, _, last = ranged[len("bytes="):].partition("-") if ranged.startswith("bytes=") else ("x", "", "")
+            if not first.isdigit() or (last and not last.isdigit()):
+                return deny(400, "InvalidArgument", "Invalid Range")
+            first = int(first)
+            if first >= len(content):
+                call["verdict"] = "InvalidRange"
+                return self.reply(416, b"<Error><Code>InvalidRange</Code></Error>", "application/xml",
+                                  {"Content-Range": "bytes */%d" % len(content), "ETag": etag})
+            end = min(int(last) if last else len(content) - 1, len(content) - 1)
+            headers["Content-Range"] = "bytes %d-%d/%d" % (first, end, len(content))
+            content = content[first:end + 1]
+            status = 206
         call["verdict"] = "ok"
-        headers = {"ETag": '"%s"' % hashlib.md5(stored["body"]).hexdigest(),
-                   "Last-Modified": "Sat, 28 Nov 2026 12:00:00 GMT", "Accept-Ranges": "bytes"}
+        call["range"] = ranged
         if self.command == "HEAD":
             self.send_response(200)
             for header, value in dict(headers, **{"Content-Type": "application/zip",
-                                                  "Content-Length": str(len(stored["body"]))}).items():
+                                                  "Content-Length": str(len(content))}).items():
                 self.send_header(header, value)
             self.end_headers()
             return
-        self.reply(200, stored["body"], "application/zip", headers)
+        self.reply(status, content, "application/zip", headers)
 
     def inject(self, fault, request):
         """Answers with the scripted fault; returns False to answer normally after all."""

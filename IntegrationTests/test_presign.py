@@ -68,7 +68,8 @@ def test_a_download_url_is_botocores_and_fetches_the_input(presigning, fake):
     sidecar, steps = presigning()
     status, headers, answer = sidecar.get_json("/v1/artifacts/SourceOutput/download", token=steps)
     assert status == 200 and headers["Cache-Control"] == "no-store"
-    assert set(answer) == {"method", "url", "headers", "expiration"}
+    assert set(answer) == {"artifact", "bucket", "key", "method", "url", "headers", "expiration"}
+    assert (answer["artifact"], "%s/%s" % (answer["bucket"], answer["key"])) == ("SourceOutput", INPUT)
     assert answer["method"] == "GET" and answer["headers"] == {}
     assert answer["url"] == botocore_url(sidecar, answer)
     assert answer["url"].startswith("%s/%s?X-Amz-Algorithm=AWS4-HMAC-SHA256&" % (fake.https, INPUT))

@@ -116,7 +116,9 @@ public final class ArchiveReader {
         guard status != ARCHIVE_OK else { return }
         let message = archive_error_string(handle).map { String(cString: $0) } ?? "status \(status)"
         let code: ArchiveError.Code =
-            message.contains("CRC") ? .checksumMismatch : message.contains("Truncated") ? .truncated : .library
+            message.contains("CRC")
+            ? .checksumMismatch
+            : message.contains("wrong size") ? .sizeMismatch : message.contains("Truncated") ? .truncated : .library
         throw ArchiveError(code, "libarchive cannot \(what): \(message)")
     }
 }

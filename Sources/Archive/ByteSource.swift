@@ -34,8 +34,8 @@ public struct FileBytes: ByteSource {
         var buffer = [UInt8](repeating: 0, count: length)
         var done = 0
         while done < length {
-            let read = buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + done, length - done, off_t(offset) + off_t(done))
+            let read = buffer[done...].withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress, raw.count, off_t(offset) + off_t(done))
             }
             if read < 0, errno == EINTR { continue }
             guard read > 0 else { throw ArchiveError(.truncated, "cannot read the archive at byte \(offset)") }

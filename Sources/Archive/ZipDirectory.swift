@@ -94,12 +94,15 @@ public struct ZipDirectory: Sendable {
             throw ArchiveError(
                 .corrupt, "the central directory holds \(records.count) entries, not the \(end.entries) declared")
         }
+        records.sort { $0.localHeaderOffset < $1.localHeaderOffset }
+        // First from the central directory alone (a local header shared by two entries, one entry's
+        // data over the next one's header), then again with each local header's real length.
+        try checkDisjoint(records, directoryOffset: end.directoryOffset, dataOffset: { $0.localHeaderOffset + 30 })
         for index in records.indices {
             records[index].dataOffset = try checkLocalHeader(
                 of: records[index], in: source, before: end.directoryOffset)
         }
-        records.sort { $0.localHeaderOffset < $1.localHeaderOffset }
-        try checkDisjoint(records, directoryOffset: end.directoryOffset)
+        try checkDisjoint(records, directoryOffset: end.directoryOffset, dataOffset: \.dataOffset)
         return ZipDirectory(records: records, directoryOffset: end.directoryOffset)
     }
 
@@ -130,7 +133,10 @@ public struct ZipDirectory: Sendable {
                 position -= 1
             }
             guard let last = found.first else {
-                throw ArchiveError(.notAnArchive, "no end-of-central-directory record: not a zip archive, or cut short")
+                if try source.bytes(at: 0, length: 4) == [0x50, 0x4b, 0x03, 0x04] {
+                    throw ArchiveError(.truncated, "a zip archive without its end record: cut short")
+                }
+                throw ArchiveError(.notAnArchive, "no end-of-central-directory record: not a zip archive")
             }
             guard found.count == 1 else {
                 throw ArchiveError(.corrupt, "two end-of-central-directory records: the archive is ambiguous")
@@ -312,11 +318,13 @@ public struct ZipDirectory: Sendable {
 
     /// Every entry's bytes (local header to the end of its data and descriptor) are disjoint and
     /// before the central directory.
-    private static func checkDisjoint(_ records: [Record], directoryOffset: UInt64) throws(ArchiveError) {
+    private static func checkDisjoint(
+        _ records: [Record], directoryOffset: UInt64, dataOffset: (Record) -> UInt64
+    ) throws(ArchiveError) {
         for (position, record) in records.enumerated() {
             // A data descriptor is at least 12 bytes (CRC-32 and two 4-byte sizes).
             let descriptor: UInt64 = record.flags & 0x0008 != 0 ? 12 : 0
-            let (end, overflow) = record.dataOffset.addingReportingOverflow(record.compressedSize + descriptor)
+            let (end, overflow) = dataOffset(record).addingReportingOverflow(record.compressedSize &+ descriptor)
             let limit = position + 1 < records.count ? records[position + 1].localHeaderOffset : directoryOffset
             guard !overflow, end <= limit else {
                 let what = position + 1 < records.count ? records[position + 1].shownName : "the central directory"

@@ -35,7 +35,9 @@ public final class ZipWriter {
         self.level = min(max(level, 0), 9)
         try check(archive_write_set_format_zip(handle), "select the zip format")
         try check(archive_write_set_bytes_per_block(handle, 0), "turn block padding off")
-        try check(archive_write_set_format_option(handle, "zip", "hdrcharset", "UTF-8"), "set UTF-8 names")
+        // The conversion is made now, from the locale of the moment: it must be UTF-8 already.
+        try check(
+            UTF8Locale.run { archive_write_set_format_option(handle, "zip", "hdrcharset", "UTF-8") }, "set UTF-8 names")
         if self.level > 0 {
             try check(
                 archive_write_set_format_option(handle, "zip", "compression-level", String(self.level)),
@@ -76,9 +78,10 @@ public final class ZipWriter {
 
     /// Adds the current file's next bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+        guard let base = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let written = archive_write_data(handle, bytes.baseAddress! + done, bytes.count - done)
+            let written = archive_write_data(handle, base + done, bytes.count - done)
             guard written > 0 else { return try check(Int32(truncatingIfNeeded: min(written, -1)), "write data") }
             done += written
         }

@@ -102,5 +102,14 @@ public struct ArtifactError: Error, Sendable, CustomStringConvertible {
         self.init(code, archive.description)
     }
 
+    /// `error` as this module's: an `ArchiveError` mapped, an `ArtifactError` itself.
+    init(any error: any Error) {
+        switch error {
+        case let error as ArtifactError: self = error
+        case let error as ArchiveError: self.init(error)
+        default: self.init(.corruptArchive, "\(error)")
+        }
+    }
+
     public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -69,7 +69,9 @@ final class CurlEasyHandle: @unchecked Sendable {
             CCurlShims_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
             "CURLOPT_CONNECTTIMEOUT_MS")
         try check(
-            CCurlShims_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxResponseBytes)),
+            CCurlShims_setopt_off(
+                handle, CURLOPT_MAXFILESIZE_LARGE,
+                curl_off_t(max(Int64(settings.maxResponseBytes), request.responseFile?.length ?? 0))),
             "CURLOPT_MAXFILESIZE_LARGE")
         if let userAgent = settings.userAgent {
             try check(CCurlShims_setopt_ptr(handle, CURLOPT_USERAGENT, userAgent), "CURLOPT_USERAGENT")

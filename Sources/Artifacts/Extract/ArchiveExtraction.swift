@@ -84,8 +84,12 @@ public enum ArchiveExtraction {
         do {
             var records: [ZipDirectory.Record]?
             if readerFormat == .zip {
-                records = try ZipDirectory.read(FileBytes(descriptor: descriptor), maxEntries: limits.maxEntries)
-                    .records
+                let read = try ZipDirectory.read(FileBytes(descriptor: descriptor), maxEntries: limits.maxEntries)
+                // The names first: libarchive would stop at one that is not UTF-8 with its own message.
+                for record in read.records {
+                    if case .failure(let error) = EntryPath.parse(record.name) { throw error }
+                }
+                records = read.records
             }
             let reader = try ArchiveReader(descriptor: descriptor, format: readerFormat)
             var headers: [ArchiveReader.Header] = []
@@ -106,12 +110,8 @@ public enum ArchiveExtraction {
             case .success(let plan): return Inspected(format: readerFormat, plan: plan, expected: headers)
             case .failure(let error): throw error
             }
-        } catch let error as ArchiveError {
-            throw ArtifactError(error)
-        } catch let error as ArtifactError {
-            throw error
         } catch {
-            throw ArtifactError(.corruptArchive, "\(error)")
+            throw ArtifactError(any: error)
         }
     }
 
@@ -143,7 +143,10 @@ public enum ArchiveExtraction {
                 case 0: kind = record.namesDirectory ? .directory : .file(size: record.size, crc32: record.crc32)
                 default: kind = .special
                 }
-                if mode & UnixMode.typeMask == 0 { permissions = record.namesDirectory ? 0o755 : 0o644 }
+                // Permission bits without a type (Python's writestr: 0600): the bits stand; no bits at all, the defaults.
+                if mode & UnixMode.typeMask == 0, permissions == 0 {
+                    permissions = record.namesDirectory ? 0o755 : 0o644
+                }
             } else {
                 // Made elsewhere (Windows, Java): no Unix mode; the usual defaults.
                 kind = record.namesDirectory ? .directory : .file(size: record.size, crc32: record.crc32)
@@ -231,12 +234,8 @@ public enum ArchiveExtraction {
                         .fileSystem, "cannot set the mode of \(planned.path.text): \(FileSystem.reason())")
                 }
             }
-        } catch let error as ArchiveError {
-            throw ArtifactError(error)
-        } catch let error as ArtifactError {
-            throw error
         } catch {
-            throw ArtifactError(.corruptArchive, "\(error)")
+            throw ArtifactError(any: error)
         }
         for case let planned? in plan.entries {
             if case .symlink(let target) = planned.kind {

@@ -20,10 +20,10 @@ final class ExtractionTree {
     /// Makes `.jobcreds-pull-XXXXXX` (0700) in `parent`.
     init(in parent: String) throws(ArtifactError) {
         var template = Array((parent + "/.jobcreds-pull-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        guard mkdtemp(&template) != nil else {
             throw ArtifactError(.fileSystem, "cannot make a directory in \(parent): \(FileSystem.reason())")
         }
-        path = String(cString: made)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         root = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard root >= 0 else { throw ArtifactError(.fileSystem, "cannot open \(path): \(FileSystem.reason())") }
     }

@@ -35,13 +35,12 @@ enum FileSystem {
 
     /// Writes all of `bytes` at `offset`.
     static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
         var done = 0
         while done < bytes.count {
             let written =
-                offset.map {
-                    pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t($0) + off_t(done))
-                }
-                ?? Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                offset.map { pwrite(descriptor, base + done, bytes.count - done, off_t($0) + off_t(done)) }
+                ?? Glibc.write(descriptor, base + done, bytes.count - done)
             if written < 0, errno == EINTR { continue }
             guard written > 0 else { return false }
             done += written

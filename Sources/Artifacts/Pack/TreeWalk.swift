@@ -168,12 +168,10 @@ struct TreeWalk {
 
     /// The target of the link `path` in `parent`.
     private static func target(_ parent: Int32, _ path: EntryPath) throws(ArtifactError) -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBufferPointer { raw in
-            readlinkat(
-                parent, path.leaf, raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 4096) { $0 }, 4096)
-        }
-        guard count > 0, count < 4096, let text = String(validating: buffer[..<count], as: UTF8.self) else {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlinkat(parent, path.leaf, &buffer, 4096)
+        let bytes = buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) }
+        guard count > 0, count < 4096, let text = String(validating: bytes, as: UTF8.self) else {
             throw ArtifactError(.symlinkEscapes, "\(path.text): the link's target cannot be read or is not UTF-8")
         }
         return text

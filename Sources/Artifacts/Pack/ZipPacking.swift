@@ -60,8 +60,8 @@ public enum ZipPacking {
         let (walk, isFile) = try TreeWalk.walk(source, policy: settings.symlinks)
         if settings.symlinks == .keep { try walk.checkLinks() }
         let output = try FileSystem.anonymousFile(in: temporaryDirectory)
-        var packed: PackedArchive? = PackedArchive(descriptor: output, length: 0, sha256: [], entries: 0)
-        _ = packed  // owns `output` until the real one takes it over
+        var handedOver = false
+        defer { if !handedOver { close(output) } }
         let hasher = SHA256.Hasher()
         final class Count { var bytes: UInt64 = 0; var failure: Int32 = 0 }
         let count = Count()
@@ -90,9 +90,9 @@ public enum ZipPacking {
         } catch {
             throw ArtifactError(.fileSystem, "cannot make the archive: \(error)")
         }
-        packed = nil
+        handedOver = true
         return PackedArchive(
-            descriptor: dup(output), length: count.bytes, sha256: hasher.finish(), entries: walk.entries.count)
+            descriptor: output, length: count.bytes, sha256: hasher.finish(), entries: walk.entries.count)
     }
 
     private static func add(
