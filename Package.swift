@@ -9,8 +9,8 @@ import PackageDescription
 ///
 ///   jobcreds           JobWorker, Artifacts, JobCreds, CodePipeline, CurlHTTP, HTTPTransport, ArgumentParser,
 ///                      Logging
-///   JobWorker          JobCreds, CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport,
-///                      CryptoPrimitives, CProcessSpawn, Logging, Prometheus
+///   JobWorker          Artifacts, JobCreds, CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer,
+///                      HTTPTransport, CryptoPrimitives, CProcessSpawn, Logging, Prometheus
 ///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
 ///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
 ///   Artifacts          Archive, HTTPTransport, HTTPCore, CryptoPrimitives
@@ -114,8 +114,8 @@ let package = Package(
         .target(
             name: "JobWorker",
             dependencies: [
-                "JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport", "CryptoPrimitives",
-                "MicroHTTPServer", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
+                "Artifacts", "JobCreds", "CodePipeline", "AWSIdentity", "AWSSigning", "HTTPTransport",
+                "CryptoPrimitives", "MicroHTTPServer", "CProcessSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSwift),

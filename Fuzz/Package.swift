@@ -25,6 +25,9 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
+            name: "FuzzArchive", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
             name: "FuzzGate", dependencies: ["FuzzSupport", .product(name: "JobCredsCore", package: "jobcreds")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]

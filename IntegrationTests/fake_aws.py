@@ -92,7 +92,7 @@ ACTION_TYPES = [
 
 
 def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="ASIAFAKEARTIFACT0001",
-                 input_name="SourceOutput"):
+                 input_name="SourceOutput", input_key="demo/SourceOutput/src.zip", output_key="demo/BuildOutput/out.zip"):
     """A GetJobDetails answer as CodePipeline shapes it, with a canary in every secret field.
     Of its configuration, ProjectName is declared not secret (no canary), ApiKey secret and
     Password not declared (canaries both)."""
@@ -127,7 +127,7 @@ def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="A
                 "revision": "0123456789abcdef0123456789abcdef01234567",
                 "location": {
                     "type": "S3",
-                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": "demo/SourceOutput/src.zip"},
+                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": input_key},
                 },
             }
         ],
@@ -136,7 +136,7 @@ def job_document(job_id, third_party=False, expiration_ms=None, access_key_id="A
                 "name": "BuildOutput",
                 "location": {
                     "type": "S3",
-                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": "demo/BuildOutput/out.zip"},
+                    "s3Location": {"bucketName": "codepipeline-us-east-1-artifacts", "objectKey": output_key},
                 },
             }
         ],
@@ -216,19 +216,24 @@ class State:
         self.minted += 1
         key_id = "ASIAFAKEARTIFACT%04d" % (self.minted if options.get("rotate") else 1)
         document = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"), key_id,
-                                options.get("input_name", "SourceOutput"))
+                                options.get("input_name", "SourceOutput"),
+                                options.get("input_key", "demo/SourceOutput/src.zip"),
+                                options.get("output_key", "demo/BuildOutput/out.zip"))
         credentials = document["jobDetails"]["data"]["artifactCredentials"]
         self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"]}
         self.jobs[job_id] = {"options": options, "document": document}
-        for artifact in document["jobDetails"]["data"]["inputArtifacts"]:
+        for artifact in document["jobDetails"]["data"]["inputArtifacts"] if not options.get("no_input_object") else []:
             location = artifact["location"]["s3Location"]
             self.objects.setdefault("%s/%s" % (location["bucketName"], location["objectKey"]),
                                     {"body": source_zip(job_id), "sse": "aws:kms", "kms_key": None})
         return document
 
-    def take_fault(self, operation, job_id=None):
+    def take_fault(self, operation, job_id=None, explicit=False):
+        """The next scripted fault for `operation` (explicit: only one that names it, as S3's must)."""
         with self.lock:
             for fault in self.faults:
+                if explicit and fault.get("operation") != operation:
+                    continue
                 if fault.get("operation", operation) == operation and fault.get("job", job_id) == job_id \
                         and fault.get("count", 1) > 0:
                     fault["count"] = fault.get("count", 1) - 1
@@ -618,14 +623,23 @@ class Handler(BaseHTTPRequestHandler):
             status = 400 if reason == "BadDigest" else 403
             return deny(status, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, reason)
         # The artifact credentials of a job reach its own artifacts only: inputs to read, outputs to write.
-        job = next((d for d in documents if d["artifactCredentials"]["accessKeyId"] == key_id), None)
-        if job is None:
+        # (Jobs minted without "rotate" share one artifact key: it reaches the artifacts of all of them.)
+        holders = [d for d in documents if d["artifactCredentials"]["accessKeyId"] == key_id]
+        if not holders:
             return deny(403, "AccessDenied", "Access Denied")
+        job = holders[0]
         side = "outputArtifacts" if operation == "PutObject" else "inputArtifacts"
         allowed = {"%s/%s" % (a["location"]["s3Location"]["bucketName"], a["location"]["s3Location"]["objectKey"])
-                   for a in job[side]}
+                   for holder in holders for a in holder[side]}
         if name not in allowed:
             return deny(403, "AccessDenied", "Access Denied")
+        fault = STATE.take_fault(operation, explicit=True)
+        if fault is not None:
+            if fault["kind"] == "reset":
+                call["verdict"] = "reset"
+                return self.reset()
+            status = int(fault["kind"][4:])
+            return deny(status, "AccessDenied" if status == 403 else "InternalError", "scripted fault")
         if operation == "PutObject":
             content_sha = self.headers.get("x-amz-content-sha256", "")
             if "aws-chunked" in self.headers.get("Content-Encoding", "") or content_sha.startswith("STREAMING-"):

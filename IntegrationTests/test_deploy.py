@@ -37,7 +37,7 @@ def test_the_dockerfile_builds_static_and_runs_slim_non_root_without_a_shell():
     assert "RUNTIME_IMAGE" in runtime_from
     assert re.search(r"ARG RUNTIME_IMAGE=debian:bookworm-slim", (DEPLOY / "Dockerfile").read_text())
     runtime_packages = set().union(*(dockerfile.apt_packages(a) for i, a in runtime if i == "RUN"))
-    assert runtime_packages == {"libmicrohttpd12", "libcurl4", "libssl3", "ca-certificates"}
+    assert runtime_packages == {"libmicrohttpd12", "libcurl4", "libssl3", "libarchive13", "ca-certificates"}
     assert "--no-install-recommends" in " ".join(a for i, a in runtime if i == "RUN")
     assert ("COPY", "--from=build /out/ /") in runtime
     user = [a for i, a in runtime if i == "USER"]

@@ -22,9 +22,9 @@ PRINT_CREDENTIALS = ('curl -s -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZAT
 def worker(jobcreds_bin, fake, tmp_path):
     started = []
 
-    def make(*command, args=(), env=None, once=False, root=None):
+    def make(*command, args=(), env=None, once=False, root=None, artifacts="none"):
         instance = Worker(jobcreds_bin, fake, root or tmp_path / ("worker%d" % len(started)), command, args=args,
-                          env=env, once=once)
+                          env=env, once=once, artifacts=artifacts)
         started.append(instance)
         return instance
 

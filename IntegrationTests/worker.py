@@ -19,7 +19,8 @@ def queue(fake, count=1, **options):
 class Worker:
     """A `jobcreds worker` process, its directories and its audit log."""
 
-    def __init__(self, binary, fake, root, command, args=(), env=None, once=False):
+    def __init__(self, binary, fake, root, command, args=(), env=None, once=False, artifacts="none"):
+        """artifacts: the `--artifacts` flag ("none" unless a test is about staging; None leaves the default)."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.work = self.root / "work"
@@ -31,7 +32,8 @@ class Worker:
         self.environment = environment
         self.argv = [binary, "worker", "--provider", "JobCredsTest", "--endpoint-url", fake.https,
                      "--work-dir", str(self.work), "--state-dir", str(self.state), "--audit-log",
-                     str(self.audit_path), "--poll-interval", "200ms", *(["--once"] if once else []), *args, "--",
+                     str(self.audit_path), "--poll-interval", "200ms", *(["--once"] if once else []),
+                     *(["--artifacts", artifacts] if artifacts else []), *args, "--",
                      *command]
         self.process = None
         self.stdout = self.stderr = None

@@ -64,7 +64,8 @@ def jobcreds_run(binary, fake, state, concurrency, jobs):
     process = subprocess.Popen(
         [binary, "worker", "--provider", "JobCredsTest", "--endpoint-url", fake.https, "--concurrency",
          str(concurrency), "--poll-interval", "1s", "--work-dir", str(root / "work"), "--state-dir",
-         str(root / "state"), "--audit-log", str(audit), "--log-level", "warning", "--", "true"],
+         str(root / "state"), "--audit-log", str(audit), "--log-level", "warning", "--artifacts", "none",
+         "--build-access", "credentials", "--", "true"],
         env=environment(fake, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.5)  # started and idle: the jobs are queued while it polls
@@ -113,8 +114,8 @@ def idle_run(binary, fake, state, seconds, interval="5s"):
     process = subprocess.Popen(
         [binary, "worker", "--provider", "JobCredsTest", "--endpoint-url", fake.https, "--poll-interval", interval,
          "--work-dir",
-         str(root / "work"), "--state-dir", str(root / "state"), "--audit-log", str(root / "audit.log"), "--",
-         "true"], env=environment(fake, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         str(root / "work"), "--state-dir", str(root / "state"), "--audit-log", str(root / "audit.log"),
+         "--artifacts", "none", "--build-access", "credentials", "--", "true"], env=environment(fake, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
         before = sum(1 for call in fake.calls() if call["operation"] == "PollForJobs")

@@ -87,7 +87,7 @@ extension ArtifactsCommand {
                     maxSize: try ArtifactsCommand.size(maxSize, option: "--max-size"), maxEntries: maxEntries,
                     maxArchive: try ArtifactsCommand.size(maxArchive, option: "--max-archive"))
                 let pull = ArtifactPull(artifact: name, destination: dir, format: format, limits: limits)
-                print(try await pull.run(try ArtifactsCommand.transfer(artifact: name, caBundle: caBundle)))
+                print(try await pull.run(try ArtifactsCommand.transfer(artifact: name, caBundle: caBundle)).line)
             } catch {
                 throw ArtifactsCommand.exit(error, command: "pull")
             }
@@ -132,7 +132,7 @@ extension ArtifactsCommand {
                     settings: PackingSettings(symlinks: policy, level: level, sourceDateEpoch: epoch),
                     multipartThreshold: try ArtifactsCommand.size(multipartThreshold, option: "--multipart-threshold"),
                     temporaryDirectory: environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
-                print(try await push.run(try ArtifactsCommand.transfer(artifact: name, caBundle: caBundle)))
+                print(try await push.run(try ArtifactsCommand.transfer(artifact: name, caBundle: caBundle)).line)
             } catch {
                 throw ArtifactsCommand.exit(error, command: "push")
             }

@@ -68,9 +68,18 @@ struct WorkerCommand: AsyncParsableCommand {
     var workerId: String?
 
     @Option(
-        help:
-            "What the build gets: credentials, presign or none (env JOBCREDS_WORKER_BUILD_ACCESS; default credentials)."
-    )
+        help: """
+            Who moves the artifacts: stage (the worker: inputs pulled into CODEPIPELINE_INPUT_DIR/NAME before the \
+            build, each CODEPIPELINE_OUTPUT_DIR/NAME pushed after a success) or none (the build) (env \
+            JOBCREDS_WORKER_ARTIFACTS; default stage).
+            """)
+    var artifacts: String?
+
+    @Option(
+        help: """
+            What the build gets: credentials, presign or none (env JOBCREDS_WORKER_BUILD_ACCESS; default none with \
+            --artifacts stage, credentials with --artifacts none).
+            """)
     var buildAccess: String?
 
     @Option(help: "Run every build as this user (env JOBCREDS_WORKER_BUILD_USER).")
@@ -155,8 +164,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let shutdown = Shutdown()
         let worker: JobWorker
         do {
+            let loopback = CurlTransport(
+                settings: .init(
+                    maxResponseBytes: 64 << 10, userAgent: "jobcreds-worker/\(Version.current)", useProxy: false))
             worker = try JobWorker(
-                settings, environment: environment, transport: transport, shutdown: shutdown, logger: logger)
+                settings, environment: environment, transport: transport, loopback: loopback, shutdown: shutdown,
+                logger: logger)
         } catch {
             throw CommandFailure.worker.exit(error)
         }
@@ -212,7 +225,11 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (1...256).contains(concurrency) else {
             throw JobCredsError(.usage, "--concurrency must be 1 to 256")
         }
-        let accessText = buildAccess ?? env["BUILD_ACCESS"] ?? "credentials"
+        let artifactsText = artifacts ?? env["ARTIFACTS"] ?? "stage"
+        guard let handling = WorkerSettings.ArtifactHandling(rawValue: artifactsText) else {
+            throw JobCredsError(.usage, "--artifacts takes stage or none, not \(artifactsText)")
+        }
+        let accessText = buildAccess ?? env["BUILD_ACCESS"] ?? (handling == .stage ? "none" : "credentials")
         guard let access = WorkerSettings.BuildAccess(rawValue: accessText) else {
             throw JobCredsError(.usage, "--build-access takes credentials, presign or none, not \(accessText)")
         }
@@ -244,7 +261,7 @@ struct WorkerCommand: AsyncParsableCommand {
             workDirectory: workDir ?? env["WORK_DIR"] ?? WorkerSettings.defaultWorkDirectory,
             stateDirectory: stateDir ?? env["STATE_DIR"] ?? WorkerSettings.defaultStateDirectory,
             workerId: workerId ?? env["WORKER_ID"] ?? Self.hostName(),
-            buildAccess: access, buildUsers: try users(env), passEnvironment: pass,
+            artifacts: handling, buildAccess: access, buildUsers: try users(env), passEnvironment: pass,
             auditLog: auditLog ?? env["AUDIT_LOG"] ?? "-",
             metricsListen: try (metricsListen ?? env["METRICS_LISTEN"]).map { (text) throws(JobCredsError) in
                 try ListenAddress.anyHost(text, option: "--metrics-listen")

@@ -20,8 +20,36 @@ public struct ArtifactPull: Sendable {
         self.limits = limits
     }
 
-    /// Pulls through `transfer`; returns the summary line.
-    public func run(_ transfer: ObjectTransfer) async throws(ArtifactError) -> String {
+    /// What a pull did.
+    public struct Summary: Sendable {
+        public var artifact: String
+        public var object: ObjectTransfer.Downloaded
+        public var format: ArtifactFormat
+        public var extraction: ExtractionSummary
+        public var seconds: Double
+
+        /// The JSON line `pull` prints.
+        public var line: String {
+            var line = SummaryLine()
+            line.add("artifact", artifact)
+            line.add("bucket", object.bucket)
+            line.add("key", object.key)
+            line.add("etag", object.etag)
+            line.add("bytes", object.bytes)
+            line.add("format", format.rawValue)
+            line.add("entries", extraction.entries)
+            line.add("files", extraction.files)
+            line.add("dirs", extraction.directories)
+            line.add("symlinks", extraction.symlinks)
+            line.add("extracted_bytes", extraction.bytes)
+            line.add("special_bits_dropped", extraction.specialBitsDropped)
+            line.add("seconds", seconds: seconds)
+            return line.text
+        }
+    }
+
+    /// Pulls through `transfer`.
+    public func run(_ transfer: ObjectTransfer) async throws(ArtifactError) -> Summary {
         let started = Self.now()
         let parent = try checkDestination()
         let file = try FileSystem.anonymousFile(in: parent)
@@ -44,28 +72,15 @@ public struct ArtifactPull: Sendable {
             }
         }
         let resolved = format == .auto ? sniffed ?? .raw : format
-        var line = SummaryLine()
-        line.add("artifact", artifact)
-        line.add("bucket", downloaded.bucket)
-        line.add("key", downloaded.key)
-        line.add("etag", downloaded.etag)
-        line.add("bytes", downloaded.bytes)
-        line.add("format", resolved.rawValue)
         let summary: ExtractionSummary
         if resolved == .raw {
             summary = try keepRaw(file, length: downloaded.bytes, parent: parent)
         } else {
-            summary = try ArchiveExtraction.extract(
-                descriptor: file, format: resolved, to: destination, limits: limits)
+            summary = try ArchiveExtraction.extract(descriptor: file, format: resolved, to: destination, limits: limits)
         }
-        line.add("entries", summary.entries)
-        line.add("files", summary.files)
-        line.add("dirs", summary.directories)
-        line.add("symlinks", summary.symlinks)
-        line.add("extracted_bytes", summary.bytes)
-        line.add("special_bits_dropped", summary.specialBitsDropped)
-        line.add("seconds", seconds: Self.now() - started)
-        return line.text
+        return Summary(
+            artifact: artifact, object: downloaded, format: resolved, extraction: summary,
+            seconds: Self.now() - started)
     }
 
     /// DIR absent or an empty directory, its parent a directory; returns the parent.

@@ -24,8 +24,34 @@ public struct ArtifactPush: Sendable {
         self.temporaryDirectory = temporaryDirectory
     }
 
-    /// Packs and uploads through `transfer`; returns the summary line.
-    public func run(_ transfer: ObjectTransfer) async throws(ArtifactError) -> String {
+    /// What a push did.
+    public struct Summary: Sendable {
+        public var artifact: String
+        public var object: ObjectTransfer.Uploaded
+        public var bytes: UInt64
+        public var sha256: [UInt8]
+        public var parts: Int
+        public var entries: Int
+        public var seconds: Double
+
+        /// The JSON line `push` prints.
+        public var line: String {
+            var line = SummaryLine()
+            line.add("artifact", artifact)
+            line.add("bucket", object.bucket)
+            line.add("key", object.key)
+            line.add("bytes", bytes)
+            line.add("sha256", Hex.encode(sha256))
+            line.add("parts", parts)
+            line.add("entries", entries)
+            line.add("kms_key_id", object.kmsKeyId)
+            line.add("seconds", seconds: seconds)
+            return line.text
+        }
+    }
+
+    /// Packs and uploads through `transfer`.
+    public func run(_ transfer: ObjectTransfer) async throws(ArtifactError) -> Summary {
         let started = ArtifactPull.now()
         let packed = try ZipPacking.pack(source, settings: settings, temporaryDirectory: temporaryDirectory)
         guard packed.length <= multipartThreshold else {
@@ -35,16 +61,8 @@ public struct ArtifactPush: Sendable {
                     + "\(ByteSize.shown(multipartThreshold)); multipart uploads are not built yet")
         }
         let uploaded = try await transfer.upload(file: packed.descriptor, length: packed.length, sha256: packed.sha256)
-        var line = SummaryLine()
-        line.add("artifact", artifact)
-        line.add("bucket", uploaded.bucket)
-        line.add("key", uploaded.key)
-        line.add("bytes", packed.length)
-        line.add("sha256", Hex.encode(packed.sha256))
-        line.add("parts", 1)
-        line.add("entries", packed.entries)
-        line.add("kms_key_id", uploaded.kmsKeyId)
-        line.add("seconds", seconds: ArtifactPull.now() - started)
-        return line.text
+        return Summary(
+            artifact: artifact, object: uploaded, bytes: packed.length, sha256: packed.sha256, parts: 1,
+            entries: packed.entries, seconds: ArtifactPull.now() - started)
     }
 }

@@ -62,6 +62,15 @@ public enum ArchiveExtraction {
             symlinks: plan.symlinks, bytes: plan.totalSize, specialBitsDropped: plan.specialBitsDropped)
     }
 
+    /// Checks the archive in the regular file at `descriptor` as `pull` does before it writes
+    /// anything (the zip central-directory check, every header through libarchive, the plan),
+    /// writing nothing; the plan, or why the archive is refused.
+    public static func check(
+        descriptor: Int32, format: ArtifactFormat, limits: ExtractionLimits, freeBytes: UInt64
+    ) throws(ArtifactError) -> ExtractionPlan {
+        try inspect(descriptor: descriptor, format: format, limits: limits, freeBytes: freeBytes).plan
+    }
+
     /// An archive read once and planned.
     struct Inspected {
         var format: ArchiveReader.Format

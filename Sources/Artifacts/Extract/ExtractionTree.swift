@@ -99,7 +99,7 @@ final class ExtractionTree {
 
     /// Removes the tree and everything in it.
     func discard() {
-        FileSystem.removeTree(path)
+        Trees.remove(path)
     }
 
     /// The descriptor of the directory at `path`, kept open for the next call.

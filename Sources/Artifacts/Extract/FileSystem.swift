@@ -47,44 +47,4 @@ enum FileSystem {
         }
         return true
     }
-
-    /// Removes `path` and everything under it, never following a link: each directory is opened
-    /// `O_NOFOLLOW` and emptied through its descriptor, and made writable first (an extracted
-    /// 0555 directory).
-    static func removeTree(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            unlink(path)
-            return
-        }
-        fchmod(descriptor, 0o700)
-        empty(descriptor)
-        close(descriptor)
-        rmdir(path)
-    }
-
-    private static func empty(_ descriptor: Int32) {
-        let copy = dup(descriptor)
-        guard copy >= 0, let directory = fdopendir(copy) else { return }
-        // Names as the bytes they are: a name need not be UTF-8.
-        var names: [[CChar]] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                raw.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } + [0]
-            }
-            if name != [46, 0] && name != [46, 46, 0] { names.append(name) }
-        }
-        closedir(directory)
-        for name in names {
-            let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if child >= 0 {
-                fchmod(child, 0o700)
-                empty(child)
-                close(child)
-                unlinkat(descriptor, name, AT_REMOVEDIR)
-            } else {
-                unlinkat(descriptor, name, 0)
-            }
-        }
-    }
 }

@@ -42,10 +42,13 @@ struct TreeWalk {
 
     private(set) var entries: [Entry] = []
     private let policy: SymlinkPolicy
+    private let owner: UInt32?
 
     /// Walks the directory at `root`, or takes the file at `root` as the one entry named `name`.
-    static func walk(_ root: String, policy: SymlinkPolicy) throws(ArtifactError) -> (TreeWalk, isFile: Bool) {
-        var walk = TreeWalk(policy: policy)
+    static func walk(
+        _ root: String, policy: SymlinkPolicy, owner: UInt32? = nil
+    ) throws(ArtifactError) -> (TreeWalk, isFile: Bool) {
+        var walk = TreeWalk(policy: policy, owner: owner)
         let descriptor = open(root, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             let why = errno == ELOOP ? "it is a symbolic link; give what it points to" : FileSystem.reason()
@@ -56,6 +59,7 @@ struct TreeWalk {
         guard fstat(descriptor, &info) == 0 else {
             throw ArtifactError(.sourceUnusable, "cannot read \(root): \(FileSystem.reason())")
         }
+        try walk.checkOwner(info, root)
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             try walk.directory(descriptor, at: EntryPath(components: []), depth: 0, followed: false)
@@ -78,7 +82,16 @@ struct TreeWalk {
         }
     }
 
-    private init(policy: SymlinkPolicy) { self.policy = policy }
+    private init(policy: SymlinkPolicy, owner: UInt32?) {
+        self.policy = policy
+        self.owner = owner
+    }
+
+    /// Refuses what is not `owner`'s.
+    private func checkOwner(_ info: stat, _ path: String) throws(ArtifactError) {
+        guard let owner, info.st_uid != owner else { return }
+        throw ArtifactError(.sourceUnusable, "\(path) belongs to user \(info.st_uid), not to the build's user \(owner)")
+    }
 
     private mutating func directory(
         _ descriptor: Int32, at path: EntryPath, depth: Int, followed: Bool
@@ -101,6 +114,7 @@ struct TreeWalk {
             guard fstatat(descriptor, child.leaf, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 throw ArtifactError(.fileChanged, "\(child.text): vanished while the tree was read")
             }
+            try checkOwner(info, child.text)
             if info.st_mode & S_IFMT == S_IFLNK {
                 switch policy {
                 case .refuse:
@@ -115,6 +129,7 @@ struct TreeWalk {
                     guard fstatat(descriptor, child.leaf, &info, 0) == 0 else {
                         throw ArtifactError(.sourceUnusable, "\(child.text): the link leads nowhere")
                     }
+                    try checkOwner(info, child.text)
                     try add(descriptor, child, info, depth: depth, followed: true)
                     continue
                 }

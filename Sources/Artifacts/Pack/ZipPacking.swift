@@ -13,11 +13,15 @@ public struct PackingSettings: Sendable {
     public var level: Int
     /// `SOURCE_DATE_EPOCH`: no entry's time is later, so the same tree gives the same bytes.
     public var sourceDateEpoch: Int64?
+    /// The user every entry must belong to (the worker pushing a build's tree as root: a file the
+    /// build merely linked in, someone else's, is refused, not read with the worker's rights).
+    public var owner: UInt32?
 
-    public init(symlinks: SymlinkPolicy = .keep, level: Int = 6, sourceDateEpoch: Int64? = nil) {
+    public init(symlinks: SymlinkPolicy = .keep, level: Int = 6, sourceDateEpoch: Int64? = nil, owner: UInt32? = nil) {
         self.symlinks = symlinks
         self.level = level
         self.sourceDateEpoch = sourceDateEpoch
+        self.owner = owner
     }
 }
 
@@ -57,7 +61,7 @@ public enum ZipPacking {
     public static func pack(
         _ source: String, settings: PackingSettings, temporaryDirectory: String
     ) throws(ArtifactError) -> PackedArchive {
-        let (walk, isFile) = try TreeWalk.walk(source, policy: settings.symlinks)
+        let (walk, isFile) = try TreeWalk.walk(source, policy: settings.symlinks, owner: settings.owner)
         if settings.symlinks == .keep { try walk.checkLinks() }
         let output = try FileSystem.anonymousFile(in: temporaryDirectory)
         var handedOver = false

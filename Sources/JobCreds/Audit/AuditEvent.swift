@@ -35,6 +35,12 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case buildStarted = "build_started"
     /// A job's build ended: its exit status or signal, how long it ran.
     case buildFinished = "build_finished"
+    /// `--artifacts stage`: an input artifact was pulled into the workspace before the build.
+    case artifactPulled = "artifact_pulled"
+    /// `--artifacts stage`: an output artifact was pushed, and S3 said it is stored.
+    case artifactPushed = "artifact_pushed"
+    /// `--artifacts stage`: an artifact could not be pulled or pushed; the job fails with its type.
+    case artifactFailed = "artifact_failed"
     /// A job's result reached CodePipeline (or CodePipeline said the job was over).
     case jobReported = "job_reported"
     /// Sending a job's result failed and will be tried again.

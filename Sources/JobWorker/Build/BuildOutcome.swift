@@ -21,4 +21,6 @@ enum BuildOutcome: Sendable {
     case noCredentials(String)
     /// The worker or its machine failed (the workspace cannot be made).
     case systemUnavailable(String)
+    /// `--artifacts stage`: an artifact could not be pulled or pushed, for a reason of this type.
+    case artifactFailed(FailureType, String)
 }

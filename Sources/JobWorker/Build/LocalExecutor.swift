@@ -1,6 +1,8 @@
 import AWSIdentity
+import Artifacts
 import CodePipeline
 import Glibc
+import HTTPTransport
 import JobCreds
 import Logging
 import Synchronization
@@ -19,6 +21,10 @@ final class LocalExecutor: Sendable {
     private let region: String
     private let identity: RefreshingCredentialProvider
     private let client: CodePipelineClient
+    /// For staged artifacts: S3 (through the worker's CA bundle and proxy), and the job's sidecar
+    /// on loopback (never through a proxy).
+    private let s3: any HTTPTransport
+    private let loopback: any HTTPTransport
     private let environment: [String: String]
     private let users: UserPool
     private let metrics: WorkerMetrics
@@ -29,8 +35,11 @@ final class LocalExecutor: Sendable {
 
     init(
         settings: WorkerSettings, region: String, identity: RefreshingCredentialProvider, client: CodePipelineClient,
-        environment: [String: String], users: UserPool, metrics: WorkerMetrics, logger: Logger
+        s3: any HTTPTransport, loopback: any HTTPTransport, environment: [String: String], users: UserPool,
+        metrics: WorkerMetrics, logger: Logger
     ) {
+        self.s3 = s3
+        self.loopback = loopback
         self.metrics = metrics
         self.settings = settings
         self.region = region
@@ -66,8 +75,8 @@ final class LocalExecutor: Sendable {
         case .none: return (.systemUnavailable("no build user of --build-uid-range is free"), {})
         }
         let cleanup: @Sendable () -> Void = { [users] in
-            Directories.removeTree(workspace)
-            Directories.removeTree(runDirectory)
+            Trees.remove(workspace)
+            Trees.remove(runDirectory)
             users.release(user?.uid)
         }
         let scrubber = Scrubber(Self.secrets(of: job, configuration: secretConfiguration))
@@ -78,22 +87,35 @@ final class LocalExecutor: Sendable {
         }
         var sidecar: Sidecar?
         var access: JobEnvironment.Access?
-        if settings.buildAccess != .none {
+        var staging: ArtifactStaging?
+        let staged = settings.artifacts == .stage
+        if settings.buildAccess != .none || staged {
             let tokenFile = runDirectory + "/token"
+            let stagingToken = runDirectory + "/staging-token"
             do throws(JobCredsError) {
                 let started = try startSidecar(
-                    job, tokenFile: tokenFile, uid: settings.buildUsers.isolated ? user?.uid : nil)
+                    job, tokenFile: settings.buildAccess != .none ? tokenFile : nil,
+                    stagingToken: staged ? stagingToken : nil, uid: settings.buildUsers.isolated ? user?.uid : nil)
                 sidecar = started
                 scrubber.follow { [cache = started.cache] in
                     guard let credentials = cache.current.snapshot?.details.artifactCredentials else { return [] }
                     return [credentials.secretAccessKey, credentials.sessionToken].compactMap { $0 }
                 }
-                if let user {
+                if let user, settings.buildAccess != .none {
                     guard chown(tokenFile, user.uid, user.gid) == 0 else {
                         throw JobCredsError(.failed, "cannot give the token file to the build's user")
                     }
                 }
                 access = JobEnvironment.Access(port: started.port, tokenFile: tokenFile)
+                if staged {
+                    let (loopback, s3) = (self.loopback, self.s3)
+                    let sidecarClient = SidecarClient(
+                        base: "http://127.0.0.1:\(started.port)", tokenFile: stagingToken, transport: loopback)
+                    staging = ArtifactStaging(
+                        details: job.details, workspace: workspace, user: user,
+                        transfer: { ObjectTransfer(artifact: $0, sidecar: sidecarClient, s3: s3) }, audit: audit,
+                        temporaryDirectory: runDirectory)
+                }
                 if let failure = await ready(started, scrubber: scrubber) {
                     await started.stop(reason: "job_done")
                     return (failure, cleanup)
@@ -103,9 +125,16 @@ final class LocalExecutor: Sendable {
                 return (.systemUnavailable("the job's sidecar cannot start: \(error.message)"), cleanup)
             }
         }
+        if let staging, let failure = await staging.pullInputs() {
+            await sidecar?.stop(reason: "job_done")
+            return (failure, cleanup)
+        }
         var outcome = await build(
-            job, workspace: workspace, user: user, access: access, scrubber: scrubber, audit: audit,
-            started: started)
+            job, workspace: workspace, user: user, access: access, staged: staging?.environment ?? [:],
+            scrubber: scrubber, audit: audit, started: started)
+        if let staging, case .succeeded = outcome, let failure = await staging.pushOutputs() {
+            outcome = failure
+        }
         if let sidecar, case .failed(_, let reason) = sidecar.cache.current, Self.refusals.contains(reason) {
             // The build failed while CodePipeline refused the worker the job's fresh credentials.
             switch outcome {
@@ -137,8 +166,8 @@ final class LocalExecutor: Sendable {
         try Directories.make(settings.workDirectory, mode: 0o711)
         try Directories.make(settings.stateDirectory + "/run", mode: 0o711)
         try Directories.make(settings.stateDirectory + "/logs", mode: 0o700)
-        Directories.removeTree(workspace)  // a previous run's, left by a crash
-        Directories.removeTree(runDirectory)
+        Trees.remove(workspace)  // a previous run's, left by a crash
+        Trees.remove(runDirectory)
         for (path, mode) in [
             (workspace, 0o700), (workspace + "/.tmp", 0o700), (workspace + "/" + ResultDirectory.name, 0o700),
         ] {
@@ -156,16 +185,22 @@ final class LocalExecutor: Sendable {
         }
     }
 
-    /// The job's sidecar; with a build user of its own (a uid range), it answers that user's
-    /// connections only (and root's).
-    private func startSidecar(_ job: TakenJob, tokenFile: String, uid: UInt32?) throws(JobCredsError) -> Sidecar {
+    /// The job's sidecar, with the build's token (`tokenFile`, its scopes from `--build-access`)
+    /// and the worker's own staging token (`download,upload`), each when there is one; with a
+    /// build user of its own (a uid range), it answers that user's connections only (and root's).
+    private func startSidecar(
+        _ job: TakenJob, tokenFile: String?, stagingToken: String?, uid: UInt32?
+    ) throws(JobCredsError) -> Sidecar {
         var upstreamSettings = settings.upstream
         upstreamSettings.jobId = job.id.value
         var gate = GateSettings()
         if let uid { gate.allowedUsers = [uid] }
         let serve = ServeSettings(
             upstream: upstreamSettings, listen: try ListenAddress("127.0.0.1:0"),
-            tokenFiles: [try TokenFileSpec(parsing: tokenFile + ":" + JobEnvironment.scopes(settings.buildAccess))],
+            tokenFiles: try [
+                tokenFile.map { $0 + ":" + JobEnvironment.scopes(settings.buildAccess) },
+                stagingToken.map { $0 + ":download,upload" },
+            ].compactMap { $0 }.map { (spec) throws(JobCredsError) in try TokenFileSpec(parsing: spec) },
             tokenFileMode: 0o400, auditLog: settings.auditLog, credentialLifetime: settings.credentialLifetime,
             threads: 1, gate: gate, presignLifetime: settings.presignLifetime, s3EndpointURL: settings.s3EndpointURL)
         let (id, token, region, identity, client) = (job.id, job.clientToken, region, identity, client)
@@ -205,12 +240,13 @@ final class LocalExecutor: Sendable {
 
     private func build(
         _ job: TakenJob, workspace: String, user: (uid: UInt32, gid: UInt32)?, access: JobEnvironment.Access?,
-        scrubber: Scrubber, audit: AuditLog, started: @Sendable (Int32, UInt32?) -> Void
+        staged: [String: String], scrubber: Scrubber, audit: AuditLog, started: @Sendable (Int32, UInt32?) -> Void
     ) async -> BuildOutcome {
-        let variables = JobEnvironment.make(
+        var variables = JobEnvironment.make(
             job: job.details, region: region, workspace: workspace,
             resultDirectory: workspace + "/" + ResultDirectory.name, access: settings.buildAccess, sidecar: access,
             pass: settings.passEnvironment, worker: environment)
+        variables.merge(staged) { _, staged in staged }
         let program: String
         do throws(JobCredsError) {
             program = try CommandPath.resolve(settings.command[0], searchPath: variables["PATH"])

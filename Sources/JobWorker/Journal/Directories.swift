@@ -79,43 +79,6 @@ enum Directories {
         return safe ? name : "x-" + Hex.encode(SHA256.hash(bytes))
     }
 
-    /// Removes `path` and everything under it, never following a symbolic link: each directory
-    /// is opened with `O_NOFOLLOW` and its entries removed relative to it.
-    static func removeTree(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if descriptor < 0 {
-            unlink(path)
-            return
-        }
-        empty(descriptor)
-        close(descriptor)
-        rmdir(path)
-    }
-
-    /// Removes everything in the open directory `descriptor`.
-    private static func empty(_ descriptor: Int32) {
-        let copy = dup(descriptor)
-        guard copy >= 0, let directory = fdopendir(copy) else { return }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(directory)
-        for name in names {
-            let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if child >= 0 {
-                empty(child)
-                close(child)
-                unlinkat(descriptor, name, AT_REMOVEDIR)
-            } else {
-                unlinkat(descriptor, name, 0)
-            }
-        }
-    }
-
     /// strerror(errno).
     static func reason() -> String { String(cString: strerror(errno)) }
 }

@@ -13,6 +13,15 @@ public struct WorkerSettings: Sendable {
         case none
     }
 
+    /// Who moves the artifacts.
+    public enum ArtifactHandling: String, Sendable, CaseIterable {
+        /// The worker: inputs pulled into `CODEPIPELINE_INPUT_DIR/NAME` before the build, every
+        /// `CODEPIPELINE_OUTPUT_DIR/NAME` pushed after a successful one.
+        case stage
+        /// The build, with what `--build-access` gives it.
+        case none
+    }
+
     /// The action type whose jobs the worker takes.
     public var actionType: ActionTypeID
     /// `--query NAME=VALUE`: PollForJobs' `queryParam` (at most one entry).
@@ -31,6 +40,8 @@ public struct WorkerSettings: Sendable {
     public var stateDirectory: String
     /// This worker's name in external execution ids and audit lines.
     public var workerId: String
+    /// Who moves the artifacts (`--artifacts`).
+    public var artifacts: ArtifactHandling
     /// What the build gets.
     public var buildAccess: BuildAccess
     /// Which user each build runs as.
@@ -78,7 +89,8 @@ public struct WorkerSettings: Sendable {
         drainTimeout: Duration = WorkerSettings.defaultDrainTimeout,
         workDirectory: String = WorkerSettings.defaultWorkDirectory,
         stateDirectory: String = WorkerSettings.defaultStateDirectory, workerId: String,
-        buildAccess: BuildAccess = .credentials, buildUsers: BuildUsers = .worker, passEnvironment: [String] = [],
+        artifacts: ArtifactHandling = .stage, buildAccess: BuildAccess = .none, buildUsers: BuildUsers = .worker,
+        passEnvironment: [String] = [],
         auditLog: String = "-", metricsListen: ListenAddress? = nil, clientTokensFile: String? = nil,
         once: Bool = false, command: [String],
         upstream: UpstreamSettings, s3EndpointURL: String? = nil,
@@ -94,6 +106,7 @@ public struct WorkerSettings: Sendable {
         self.workDirectory = workDirectory
         self.stateDirectory = stateDirectory
         self.workerId = workerId
+        self.artifacts = artifacts
         self.buildAccess = buildAccess
         self.buildUsers = buildUsers
         self.passEnvironment = passEnvironment

@@ -1,4 +1,5 @@
 import AWSSigning
+import Artifacts
 import CodePipeline
 import Glibc
 import HTTPTransport
@@ -61,7 +62,7 @@ public final class JobWorker: Sendable {
     /// - Throws: `JobCredsError` naming the fix.
     public init(
         _ settings: WorkerSettings, environment: [String: String], transport: any HTTPTransport,
-        shutdown: Shutdown, logger: Logger
+        loopback: any HTTPTransport, shutdown: Shutdown, logger: Logger
     ) throws(JobCredsError) {
         self.shutdown = shutdown
         let sink = try FileAuditSink(path: settings.auditLog)
@@ -78,8 +79,8 @@ public final class JobWorker: Sendable {
         let metrics = WorkerMetrics(slots: Self.slots(settings))
         self.metrics = metrics
         self.executor = LocalExecutor(
-            settings: settings, region: region, identity: identity, client: client, environment: environment,
-            users: UserPool(settings.buildUsers), metrics: metrics, logger: logger)
+            settings: settings, region: region, identity: identity, client: client, s3: transport, loopback: loopback,
+            environment: environment, users: UserPool(settings.buildUsers), metrics: metrics, logger: logger)
         if let address = settings.metricsListen {
             do {
                 metricsServer = try MicroHTTPServer(
@@ -392,8 +393,8 @@ public final class JobWorker: Sendable {
             }
             await report(result, for: id, clientToken: token, audit: jobAudit)
             let name = Directories.safeName(entry.jobId)
-            Directories.removeTree(settings.workDirectory + "/" + name)
-            Directories.removeTree(settings.stateDirectory + "/run/" + name)
+            Trees.remove(settings.workDirectory + "/" + name)
+            Trees.remove(settings.stateDirectory + "/run/" + name)
         }
     }
 

@@ -32,6 +32,8 @@ enum ResultMapping {
             return failure(.permissionError, reason, [], externalId)
         case .systemUnavailable(let reason):
             return failure(.systemUnavailable, reason, [], externalId)
+        case .artifactFailed(let type, let reason):
+            return failure(type, reason, [], externalId)
         }
     }
 

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Whole trees, walked through descriptors opened `O_NOFOLLOW`: never a path string below the
+/// root, so a link planted in the tree is never followed.
+public enum Trees {
+    /// Removes `path` and everything under it; each directory is made writable first (an
+    /// extracted 0555 one).
+    public static func remove(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            unlink(path)
+            return
+        }
+        fchmod(descriptor, 0o700)
+        walk(descriptor, directories: { child in fchmod(child, 0o700) }) { parent, name, isDirectory in
+            unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0)
+        }
+        close(descriptor)
+        rmdir(path)
+    }
+
+    /// Gives `path` and everything under it (links themselves, not what they point to) to `uid`
+    /// and `gid`.
+    public static func give(_ path: String, uid: UInt32, gid: UInt32) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var ok = fchown(descriptor, uid, gid) == 0
+        walk(descriptor, directories: { _ in }) { parent, name, _ in
+            if fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 { ok = false }
+        }
+        return ok
+    }
+
+    /// Calls `entry` for everything in the open directory `descriptor`, children before their
+    /// directory; `directories` for each directory opened, before its entries.
+    private static func walk(
+        _ descriptor: Int32, directories: (Int32) -> Void, entry: (Int32, [CChar], Bool) -> Void
+    ) {
+        let copy = dup(descriptor)
+        guard copy >= 0, let directory = fdopendir(copy) else { return }
+        // Names as the bytes they are: a name need not be UTF-8.
+        var names: [[CChar]] = []
+        while let found = readdir(directory) {
+            let name = withUnsafeBytes(of: found.pointee.d_name) { raw in
+                raw.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } + [0]
+            }
+            if name != [46, 0] && name != [46, 46, 0] { names.append(name) }
+        }
+        closedir(directory)
+        for name in names {
+            let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if child >= 0 {
+                directories(child)
+                walk(child, directories: directories, entry: entry)
+                close(child)
+                entry(descriptor, name, true)
+            } else {
+                entry(descriptor, name, false)
+            }
+        }
+    }
+}
