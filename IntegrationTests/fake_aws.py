@@ -198,6 +198,7 @@ class State:
             self.clock_offset = 0
             self.minted = 0
             self.objects = {}
+            self.uploads = {}
             self.s3_calls = []
             self.pipeline = Pipeline()
             self.action_types = ACTION_TYPES
@@ -304,7 +305,7 @@ def verify_presigned(handler, body):
     except (KeyError, ValueError):
         return False, "AuthorizationQueryParametersError", None
     if set(params) - {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
-                      "X-Amz-Security-Token", "X-Amz-Signature"}:
+                      "X-Amz-Security-Token", "X-Amz-Signature", "partNumber", "uploadId"}:
         return False, "AuthorizationQueryParametersError", key_id
     with STATE.lock:
         key = STATE.keys.get(key_id)
@@ -326,7 +327,9 @@ def verify_presigned(handler, body):
             if not values:
                 return False, "SignatureDoesNotMatch", key_id  # a signed header not sent
             headers[name] = ",".join(values)
-    url = "https://%s%s" % (handler.headers["Host"], parts.path)
+    # The operation's own parameters (UploadPart's partNumber and uploadId) lead the query, as sent.
+    own = "&".join(item for item in parts.query.split("&") if not item.startswith("X-Amz-"))
+    url = "https://%s%s%s" % (handler.headers["Host"], parts.path, "?" + own if own else "")
     expected = presign_with_botocore(handler.command, url, headers, key_id, key["secret"], key["token"], region,
                                      amz_date, expires)
     if not secrets.compare_digest(urllib.parse.parse_qs(urllib.parse.urlsplit(expected).query)["X-Amz-Signature"][0],
@@ -416,6 +419,12 @@ class Handler(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         return "/s3/aws4_request" in (query.get("X-Amz-Credential") or [""])[0]
 
+    def do_DELETE(self):
+        body = self.body()
+        if self.is_s3():
+            return self.s3(body)
+        self.reply(404, {"code": "NotFound"}, "application/json")
+
     def do_HEAD(self):
         if self.is_s3():
             return self.s3(b"")
@@ -426,9 +435,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.is_s3():
             return self.s3(b"")
-        if self.path in ("/_control/s3", "/_control/objects", "/_control/results"):
+        if self.path in ("/_control/s3", "/_control/objects", "/_control/results", "/_control/uploads"):
             with STATE.lock:
-                if self.path == "/_control/s3":
+                if self.path == "/_control/uploads":
+                    view = {upload_id: {"object": upload["object"], "parts": sorted(upload["parts"])}
+                            for upload_id, upload in STATE.uploads.items()}
+                elif self.path == "/_control/s3":
                     view = STATE.s3_calls
                 elif self.path == "/_control/results":
                     view = STATE.pipeline.results()
@@ -468,6 +480,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         if self.transport_probe(body):
             return
+        if self.is_s3():
+            return self.s3(body)
         if self.path == "/_control/configure":
             return self.configure(json.loads(body or b"{}"))
         if self.path == "/_control/objects":
@@ -605,7 +619,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- S3 ---------------------------------------------------------------------------------
     def s3(self, body):
         """GetObject, HeadObject and PutObject on the jobs' artifacts, path-style."""
-        operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject"}[self.command]
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
+        if "uploadId" in query or "uploads" in query:
+            operation = {"POST": "CompleteMultipartUpload" if "uploadId" in query else "CreateMultipartUpload",
+                         "PUT": "UploadPart", "GET": "ListParts", "DELETE": "AbortMultipartUpload"}.get(self.command)
+        else:
+            operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject"}.get(self.command)
+        if operation is None:
+            return self.reply(405, b"<Error><Code>MethodNotAllowed</Code></Error>", "application/xml")
         name = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
         presigned = self.is_presigned()
         ok, reason, key_id = verify_presigned(self, body) if presigned else verify_sigv4(self, body, "s3")
@@ -628,18 +649,23 @@ class Handler(BaseHTTPRequestHandler):
         if not holders:
             return deny(403, "AccessDenied", "Access Denied")
         job = holders[0]
-        side = "outputArtifacts" if operation == "PutObject" else "inputArtifacts"
+        side = "inputArtifacts" if operation in ("GetObject", "HeadObject") else "outputArtifacts"
         allowed = {"%s/%s" % (a["location"]["s3Location"]["bucketName"], a["location"]["s3Location"]["objectKey"])
                    for holder in holders for a in holder[side]}
         if name not in allowed:
             return deny(403, "AccessDenied", "Access Denied")
         fault = STATE.take_fault(operation, explicit=True)
+        if fault is not None and fault["kind"] == "delay":  # a slow S3: answered normally, late
+            time.sleep(fault.get("seconds", 1))
+            fault = None
         if fault is not None:
             if fault["kind"] == "reset":
                 call["verdict"] = "reset"
                 return self.reset()
             status = int(fault["kind"][4:])
             return deny(status, "AccessDenied" if status == 403 else "InternalError", "scripted fault")
+        if operation not in ("GetObject", "HeadObject", "PutObject"):
+            return self.multipart(operation, name, query, body, job, call, deny)
         if operation == "PutObject":
             content_sha = self.headers.get("x-amz-content-sha256", "")
             if "aws-chunked" in self.headers.get("Content-Encoding", "") or content_sha.startswith("STREAMING-"):
@@ -693,6 +719,105 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.reply(status, content, "application/zip", headers)
+
+    def multipart(self, operation, name, query, body, job, call, deny):
+        """CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload and
+        AbortMultipartUpload, with S3's rules: SSE-KMS under the job's key on Create (as the bucket
+        policy), none on UploadPart (400), each part's SHA-256 checked, parts of 5 MiB but the last,
+        in order, their ETags and the total (x-amz-mp-object-size) checked at Complete."""
+        upload_id = query.get("uploadId", [None])[0]
+        kms = job["encryptionKey"]["id"]
+        if operation == "CreateMultipartUpload":
+            sse = self.headers.get("x-amz-server-side-encryption")
+            kms_key = self.headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+            if sse != "aws:kms" or kms_key != kms:
+                return deny(403, "AccessDenied", "Access Denied (uploads must use SSE-KMS with the pipeline's key)")
+            upload_id = "upl-" + secrets.token_urlsafe(24)
+            with STATE.lock:
+                STATE.uploads[upload_id] = {"object": name, "parts": {}, "sse": sse, "kms_key": kms_key,
+                                            "checksum": self.headers.get("x-amz-checksum-algorithm")}
+            call.update(verdict="ok", upload_id=upload_id)
+            bucket, _, key = name.partition("/")
+            return self.reply(200, ("<InitiateMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key>"
+                                    "<UploadId>%s</UploadId></InitiateMultipartUploadResult>" % (bucket, key, upload_id)
+                                    ).encode(), "application/xml")
+        with STATE.lock:
+            upload = STATE.uploads.get(upload_id)
+        if upload is None or upload["object"] != name:
+            return deny(404, "NoSuchUpload", "The specified upload does not exist.")
+        call["upload_id"] = upload_id
+        if operation == "UploadPart":
+            if any(header.lower().startswith("x-amz-server-side-encryption") for header in self.headers.keys()):
+                return deny(400, "InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.")
+            try:
+                number = int(query["partNumber"][0])
+            except (KeyError, ValueError):
+                return deny(400, "InvalidArgument", "Part number must be an integer between 1 and 10000")
+            if not 1 <= number <= 10000:
+                return deny(400, "InvalidArgument", "Part number must be an integer between 1 and 10000")
+            checksum = self.headers.get("x-amz-checksum-sha256")
+            if upload["checksum"] == "SHA256" and checksum is None:
+                return deny(400, "InvalidRequest", "the upload needs x-amz-checksum-sha256 on every part")
+            if checksum is not None and checksum != base64.b64encode(hashlib.sha256(body).digest()).decode():
+                return deny(400, "BadDigest", "The SHA256 you specified did not match the calculated checksum.")
+            etag = '"%s"' % hashlib.md5(body).hexdigest()
+            with STATE.lock:
+                upload["parts"][number] = {"body": body, "etag": etag, "checksum": checksum}
+            call.update(verdict="ok", part=number, bytes=len(body))
+            return self.reply(200, b"", "application/xml", {"ETag": etag})
+        if operation == "ListParts":
+            with STATE.lock:
+                parts = sorted(upload["parts"].items())
+            listed = "".join("<Part><PartNumber>%d</PartNumber><ETag>%s</ETag><Size>%d</Size>%s</Part>" % (
+                number, part["etag"].replace('"', "&quot;"), len(part["body"]),
+                "<ChecksumSHA256>%s</ChecksumSHA256>" % part["checksum"] if part["checksum"] else "")
+                for number, part in parts)
+            call["verdict"] = "ok"
+            return self.reply(200, ("<ListPartsResult><UploadId>%s</UploadId><IsTruncated>false</IsTruncated>%s"
+                                    "</ListPartsResult>" % (upload_id, listed)).encode(), "application/xml")
+        if operation == "AbortMultipartUpload":
+            with STATE.lock:
+                STATE.uploads.pop(upload_id, None)
+            call["verdict"] = "ok"
+            return self.reply(204, b"", "application/xml")
+        # CompleteMultipartUpload
+        import xml.etree.ElementTree as ElementTree
+        try:
+            root = ElementTree.fromstring(body)
+            asked = [(int(part.findtext("{*}PartNumber") or part.findtext("PartNumber")),
+                      part.findtext("{*}ETag") or part.findtext("ETag"),
+                      part.findtext("{*}ChecksumSHA256") or part.findtext("ChecksumSHA256"))
+                     for part in list(root)]
+        except (ElementTree.ParseError, TypeError, ValueError):
+            return deny(400, "MalformedXML", "The XML you provided was not well-formed")
+        numbers = [number for number, _, _ in asked]
+        if not asked or numbers != sorted(set(numbers)):
+            return deny(400, "InvalidPartOrder", "The list of parts was not in ascending order.")
+        with STATE.lock:
+            stored = dict(upload["parts"])
+        for number, etag, checksum in asked:
+            part = stored.get(number)
+            if part is None or part["etag"] != etag or (checksum is not None and checksum != part["checksum"]):
+                return deny(400, "InvalidPart", "One or more of the specified parts could not be found.")
+        for number, _, _ in asked[:-1]:
+            if len(stored[number]["body"]) < 5 * 1024 * 1024:
+                return deny(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
+        whole = b"".join(stored[number]["body"] for number, _, _ in asked)
+        declared = self.headers.get("x-amz-mp-object-size")
+        if declared is not None and declared != str(len(whole)):
+            return deny(400, "InvalidRequest", "The provided 'x-amz-mp-object-size' header does not match")
+        with STATE.lock:
+            STATE.objects[name] = {"body": whole, "sse": upload["sse"], "kms_key": upload["kms_key"],
+                                   "parts": len(asked)}
+            STATE.uploads.pop(upload_id, None)
+        call.update(verdict="ok", parts=len(asked), bytes=len(whole))
+        arn = kms if kms.startswith("arn:") else "arn:aws:kms:us-east-1:123456789012:key/" + kms
+        etag = '"%s-%d"' % (hashlib.md5(b"".join(bytes.fromhex(stored[n]["etag"].strip('"')) for n in numbers)).hexdigest(),
+                            len(asked))
+        return self.reply(200, ("<CompleteMultipartUploadResult><ETag>%s</ETag></CompleteMultipartUploadResult>"
+                                % etag.replace('"', "&quot;")).encode(), "application/xml",
+                          {"x-amz-server-side-encryption": upload["sse"],
+                           "x-amz-server-side-encryption-aws-kms-key-id": arn})
 
     def inject(self, fault, request):
         """Answers with the scripted fault; returns False to answer normally after all."""

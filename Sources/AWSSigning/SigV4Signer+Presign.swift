@@ -34,20 +34,23 @@ extension SigV4Signer {
     ///   - host: the `Host` header value (`bucket.s3.us-east-1.amazonaws.com`, or with a port).
     ///   - path: the path, not yet encoded (`/bucket/key` or `/key`).
     ///   - headers: the headers to sign besides `Host`.
+    ///   - query: the operation's own parameters (`partNumber`, `uploadId`), not yet encoded; they
+    ///     lead the URL's query as botocore puts them, and are signed with the rest.
     ///   - expires: seconds the URL stays valid after `date` (1 to 604800).
     public func presign(
-        method: String, scheme: String, host: String, path: String, headers: HTTPHeaders = [], expires: Int,
-        at date: Date
+        method: String, scheme: String, host: String, path: String, query extra: [(String, String)] = [],
+        headers: HTTPHeaders = [], expires: Int, at date: Date
     ) -> Presigned {
         let timestamp = AWSDate.amzTimestamp(date)
         let scope = credentialScope(date)
         var signed: HTTPHeaders = [("Host", host)]
         for (name, value) in headers { signed.append(name, value) }
         let signedHeaders = Self.canonicalHeaders(signed).map(\.name).joined(separator: ";")
-        var parameters: [(String, String)] = [
-            ("X-Amz-Algorithm", Self.algorithm), ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
-            ("X-Amz-Date", timestamp), ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", signedHeaders),
-        ]
+        var parameters: [(String, String)] =
+            extra + [
+                ("X-Amz-Algorithm", Self.algorithm), ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
+                ("X-Amz-Date", timestamp), ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", signedHeaders),
+            ]
         if let token = credentials.sessionToken { parameters.append(("X-Amz-Security-Token", token)) }
         let query = parameters.map { "\(URIEncoding.encode($0.0))=\(URIEncoding.encode($0.1))" }.joined(separator: "&")
         let canonical = canonicalRequest(

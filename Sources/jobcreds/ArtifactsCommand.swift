@@ -110,6 +110,8 @@ extension ArtifactsCommand {
         var symlinks: String = "keep"
         @Option(help: "The deflate level, 0 (store) to 9.") var level: Int = 6
         @Option(help: "Above this size an upload goes in parts.") var multipartThreshold: String = "64M"
+        @Option(help: "The size of each part, 5M to 5G (default 16M, more if 10,000 would not hold it).")
+        var partSize: String?
         @Option(help: "Extra CAs to trust for S3 (env JOBCREDS_CA_BUNDLE, AWS_CA_BUNDLE).") var caBundle: String?
 
         func run() async throws {
@@ -131,6 +133,13 @@ extension ArtifactsCommand {
                     artifact: name, source: source,
                     settings: PackingSettings(symlinks: policy, level: level, sourceDateEpoch: epoch),
                     multipartThreshold: try ArtifactsCommand.size(multipartThreshold, option: "--multipart-threshold"),
+                    partSize: try partSize.map { (text) throws(ArtifactError) in
+                        let bytes = try ArtifactsCommand.size(text, option: "--part-size")
+                        guard ((5 << 20)...(5 << 30)).contains(bytes) else {
+                            throw ArtifactError(.usage, "--part-size is 5M to 5G (S3's part sizes)")
+                        }
+                        return bytes
+                    },
                     temporaryDirectory: environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
                 print(try await push.run(try ArtifactsCommand.transfer(artifact: name, caBundle: caBundle)).line)
             } catch {

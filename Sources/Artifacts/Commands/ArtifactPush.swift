@@ -9,14 +9,17 @@ public struct ArtifactPush: Sendable {
     public var artifact: String
     public var source: String
     public var settings: PackingSettings
-    /// Above this many bytes an upload would go in parts (`--multipart-threshold`).
+    /// Above this many bytes an upload goes in parts (`--multipart-threshold`).
     public var multipartThreshold: UInt64
+    /// The bytes of each part (`--part-size`); nil: 16 MiB, or more when 10,000 would not hold it.
+    public var partSize: UInt64?
     public var temporaryDirectory: String
 
     public init(
         artifact: String, source: String, settings: PackingSettings, multipartThreshold: UInt64,
-        temporaryDirectory: String
+        partSize: UInt64? = nil, temporaryDirectory: String
     ) {
+        self.partSize = partSize
         self.artifact = artifact
         self.source = source
         self.settings = settings
@@ -50,19 +53,28 @@ public struct ArtifactPush: Sendable {
         }
     }
 
+    /// The part size: the one asked for, else 16 MiB, rounded up to whole MiB so 10,000 parts hold
+    /// `length`.
+    static func partSize(_ asked: UInt64?, length: UInt64) -> UInt64 {
+        let least = ((length + 9_999) / 10_000 + (1 << 20) - 1) / (1 << 20) * (1 << 20)
+        return max(asked ?? 16 << 20, least)
+    }
+
     /// Packs and uploads through `transfer`.
     public func run(_ transfer: ObjectTransfer) async throws(ArtifactError) -> Summary {
         let started = ArtifactPull.now()
         let packed = try ZipPacking.pack(source, settings: settings, temporaryDirectory: temporaryDirectory)
-        guard packed.length <= multipartThreshold else {
-            throw ArtifactError(
-                .tooLarge,
-                "the archive is \(packed.length) bytes, over --multipart-threshold "
-                    + "\(ByteSize.shown(multipartThreshold)); multipart uploads are not built yet")
+        let uploaded: ObjectTransfer.Uploaded
+        var parts = 1
+        if packed.length <= multipartThreshold {
+            uploaded = try await transfer.upload(file: packed.descriptor, length: packed.length, sha256: packed.sha256)
+        } else {
+            (uploaded, parts) = try await transfer.uploadMultipart(
+                file: packed.descriptor, length: packed.length, partSize: Self.partSize(partSize, length: packed.length)
+            )
         }
-        let uploaded = try await transfer.upload(file: packed.descriptor, length: packed.length, sha256: packed.sha256)
         return Summary(
-            artifact: artifact, object: uploaded, bytes: packed.length, sha256: packed.sha256, parts: 1,
+            artifact: artifact, object: uploaded, bytes: packed.length, sha256: packed.sha256, parts: parts,
             entries: packed.entries, seconds: ArtifactPull.now() - started)
     }
 }

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import HTTPCore
 import HTTPTransport
 
@@ -221,6 +222,133 @@ public struct ObjectTransfer: Sendable {
             answer: { (response, url) throws(ArtifactError) in
                 response.status == 200 ? try Self.stored(response, url: url, artifact: artifact) : nil
             })
+    }
+
+    /// Uploads `length` bytes of `file` as a multipart upload the sidecar creates (SSE-KMS under
+    /// the job's key) and completes (checking every part's length and checksum, and the total):
+    /// part URLs asked for just in time, 32 at a time, each bound to its part's SHA-256, up to four
+    /// parts in flight; a URL near its expiry, or answered `403`, is asked for again. Any failure
+    /// aborts the upload. The sidecar checks that S3 stored it with `aws:kms` under the job's key.
+    /// Returns the object and the number of parts.
+    public func uploadMultipart(
+        file: Int32, length: UInt64, partSize: UInt64
+    ) async throws(ArtifactError) -> (Uploaded, parts: Int) {
+        let upload = try await sidecar.createUpload(artifact, length: length, partSize: partSize)
+        do throws(ArtifactError) {
+            try await uploadParts(file: file, upload: upload, length: length)
+            let completed = try await sidecar.complete(artifact, id: upload.upload_id)
+            guard completed.bytes == length else {
+                throw ArtifactError(.transferFailed, "S3 stored \(completed.bytes) of the \(length) bytes")
+            }
+            // The sidecar checked S3's answer against the job's key before it answered.
+            return (
+                Uploaded(bucket: completed.bucket, key: completed.key, kmsKeyId: completed.kms_key_id), completed.parts
+            )
+        } catch {
+            try? await sidecar.abort(artifact, id: upload.upload_id)
+            throw error
+        }
+    }
+
+    private func uploadParts(file: Int32, upload: SidecarClient.Upload, length: UInt64) async throws(ArtifactError) {
+        let batches = stride(from: 1, through: upload.parts, by: 32).map { $0...min($0 + 31, upload.parts) }
+        for batch in batches {
+            let sums = try batch.map { (number) throws(ArtifactError) in
+                try Self.sha256(
+                    file, offset: UInt64(number - 1) * upload.part_size,
+                    length: Self.partLength(number, upload: upload, total: length))
+            }
+            let sidecar = self.sidecar
+            let artifact = self.artifact
+            let (urls, expiration) = try await sidecar.partURLs(
+                artifact, id: upload.upload_id, first: batch.lowerBound, sha256: sums)
+            guard urls.map(\.part) == Array(batch) else {
+                throw ArtifactError(.sidecarRefused, "the sidecar answered URLs for other parts")
+            }
+            let failure: ArtifactError? = await withTaskGroup(of: ArtifactError?.self) { group in
+                var pending = urls[...]
+                let task = { (part: SidecarClient.PartURL) in
+                    { () async -> ArtifactError? in
+                        do throws(ArtifactError) {
+                            try await self.uploadPart(
+                                file: file, part: part, upload: upload, sha256: sums[part.part - batch.lowerBound],
+                                expiration: expiration)
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                for _ in 0..<Self.parallelRanges {
+                    if let part = pending.popFirst() { group.addTask(operation: task(part)) }
+                }
+                while let result = await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                    if let part = pending.popFirst() { group.addTask(operation: task(part)) }
+                }
+                return nil
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// One `UploadPart`, with a fresh URL for it when the batch's is near its end or refused.
+    private func uploadPart(
+        file: Int32, part: SidecarClient.PartURL, upload: SidecarClient.Upload, sha256: [UInt8], expiration: Int64
+    ) async throws(ArtifactError) {
+        let sidecar = self.sidecar
+        let artifact = self.artifact
+        let fresh = { () async throws(ArtifactError) -> PresignedURL in
+            let (urls, expiration) = try await sidecar.partURLs(
+                artifact, id: upload.upload_id, first: part.part, sha256: [sha256])
+            guard let url = urls.first else { throw ArtifactError(.sidecarRefused, "the sidecar answered no URL") }
+            return Self.presigned(url, expiration: expiration, upload: upload)
+        }
+        var first = Self.presigned(part, expiration: expiration, upload: upload)
+        if expiration - Int64(time(nil)) < 30 { first = try await fresh() }
+        let offset = Int64(part.part - 1) * Int64(upload.part_size)
+        _ = try await exchange(
+            "upload of part \(part.part)", url: first, renewals: 5,
+            renew: { (_) async throws(ArtifactError) in try await fresh() },
+            request: { url in
+                HTTPRequest(
+                    method: "PUT", url: url.url, headers: url.headers, timeout: .seconds(900),
+                    connectTimeout: .seconds(10),
+                    bodyFile: FileSlice(descriptor: file, offset: offset, length: Int64(part.length)))
+            },
+            answer: { (response, _) throws(ArtifactError) in response.status == 200 ? true : nil })
+    }
+
+    private static func presigned(
+        _ part: SidecarClient.PartURL, expiration: Int64, upload: SidecarClient.Upload
+    ) -> PresignedURL {
+        var headers: HTTPHeaders = []
+        for (name, value) in part.headers.sorted(by: { $0.key < $1.key }) { headers.append(name, value) }
+        return PresignedURL(
+            url: part.url, headers: headers, expiration: expiration, bucket: upload.bucket, key: upload.key)
+    }
+
+    static func partLength(_ number: Int, upload: SidecarClient.Upload, total: UInt64) -> UInt64 {
+        number < upload.parts ? upload.part_size : total - upload.part_size * UInt64(upload.parts - 1)
+    }
+
+    /// The SHA-256 of `length` bytes of `file` at `offset`.
+    private static func sha256(_ file: Int32, offset: UInt64, length: UInt64) throws(ArtifactError) -> [UInt8] {
+        let hasher = SHA256.Hasher()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        defer { buffer.deallocate() }
+        var done: UInt64 = 0
+        while done < length {
+            let count = pread(
+                file, buffer.baseAddress, Int(min(UInt64(buffer.count), length - done)), off_t(offset + done))
+            guard count > 0 else { throw ArtifactError(.fileSystem, "cannot read the archive to upload") }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            done += UInt64(count)
+        }
+        return hasher.finish()
     }
 
     /// The object as S3 says it stored it, if that is encrypted as the URL asked.

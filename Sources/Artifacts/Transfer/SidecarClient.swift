@@ -56,12 +56,93 @@ public struct SidecarClient: Sendable {
         if let sha256, let length {
             path += "?sha256=\(sha256.map { String($0, radix: 16).leftPadded(to: 2) }.joined())&length=\(length)"
         }
+        return try Self.decode(try await call("GET", path, artifact: artifact))
+    }
+
+    /// A multipart upload the sidecar created: its id, part size and part count.
+    public struct Upload: Decodable, Sendable {
+        public var upload_id: String
+        public var bucket: String
+        public var key: String
+        public var part_size: UInt64
+        public var parts: Int
+    }
+
+    /// A presigned `UploadPart` URL.
+    public struct PartURL: Decodable, Sendable {
+        public var part: Int
+        public var length: UInt64
+        public var url: String
+        public var headers: [String: String]
+    }
+
+    /// What the sidecar answers a completed upload with.
+    public struct Completed: Decodable, Sendable {
+        public var bucket: String
+        public var key: String
+        public var etag: String
+        public var bytes: UInt64
+        public var parts: Int
+        public var sse: String?
+        public var kms_key_id: String?
+    }
+
+    private struct PartURLs: Decodable {
+        var parts: [PartURL]
+        var expiration: String
+    }
+
+    /// Asks the sidecar to start a multipart upload of `length` bytes in parts of `partSize`.
+    public func createUpload(_ artifact: String, length: UInt64, partSize: UInt64) async throws(ArtifactError) -> Upload
+    {
+        try Self.decoded(
+            Upload.self,
+            try await call(
+                "POST", "/v1/artifacts/\(artifact)/multipart?length=\(length)&part_size=\(partSize)", artifact: artifact
+            ))
+    }
+
+    /// URLs for parts `first`… of upload `id`, one per SHA-256 given; and when they expire.
+    public func partURLs(
+        _ artifact: String, id: String, first: Int, sha256: [[UInt8]]
+    ) async throws(ArtifactError) -> ([PartURL], expiration: Int64) {
+        let sums = sha256.map { $0.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }.joined(separator: ",")
+        let answer = try Self.decoded(
+            PartURLs.self,
+            try await call(
+                "GET", "/v1/artifacts/\(artifact)/multipart/\(id)/parts?first=\(first)&sha256=\(sums)",
+                artifact: artifact))
+        guard let expiration = Self.epochSeconds(answer.expiration) else {
+            throw ArtifactError(.sidecarRefused, "the sidecar's part URLs have no expiration")
+        }
+        return (answer.parts, expiration)
+    }
+
+    /// Completes upload `id`.
+    public func complete(_ artifact: String, id: String) async throws(ArtifactError) -> Completed {
+        try Self.decoded(
+            Completed.self,
+            try await call("POST", "/v1/artifacts/\(artifact)/multipart/\(id)/complete", artifact: artifact))
+    }
+
+    /// Aborts upload `id`.
+    public func abort(_ artifact: String, id: String) async throws(ArtifactError) {
+        _ = try await call("DELETE", "/v1/artifacts/\(artifact)/multipart/\(id)", artifact: artifact)
+    }
+
+    /// One request to the sidecar, tried again on a broken connection or a `503`; the 200 body,
+    /// else the error its answer maps to.
+    private func call(_ method: String, _ path: String, artifact: String) async throws(ArtifactError) -> [UInt8] {
+        guard Self.isArtifactName(artifact) else {
+            throw ArtifactError(
+                .usage, "\(displayName(artifact.utf8)) is not an artifact name ([A-Za-z0-9_-], 1 to 100)")
+        }
         var attempt = 0
         while true {
             attempt += 1
             var headers: HTTPHeaders = []
             headers.append("Authorization", try token())
-            let request = HTTPRequest(method: "GET", url: base + path, headers: headers, timeout: .seconds(10))
+            let request = HTTPRequest(method: method, url: base + path, headers: headers, timeout: .seconds(300))
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
@@ -74,7 +155,7 @@ public struct SidecarClient: Sendable {
             }
             switch response.status {
             case 200:
-                return try Self.decode(response.body)
+                return response.body
             case 503 where attempt < 3:
                 try? await Task.sleep(for: .milliseconds(500 * attempt))
                 continue
@@ -84,10 +165,20 @@ public struct SidecarClient: Sendable {
                 switch (response.status, code) {
                 case (404, "ArtifactNotFound"): throw ArtifactError(.artifactNotFound, "\(artifact): \(answer)")
                 case (503, _): throw ArtifactError(.sidecarUnavailable, answer)
+                case (403, "UploadFailed"): throw ArtifactError(.accessDenied, answer)
+                case (_, "UploadFailed"): throw ArtifactError(.transferFailed, answer)
+                case (409, "UploadIncomplete"): throw ArtifactError(.transferFailed, answer)
                 default: throw ArtifactError(.sidecarRefused, answer)
                 }
             }
         }
+    }
+
+    private static func decoded<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(ArtifactError) -> T {
+        guard let value = try? JSONDecoder().decode(type, from: Data(body)) else {
+            throw ArtifactError(.sidecarRefused, "the sidecar's answer is not what was asked")
+        }
+        return value
     }
 
     private func token() throws(ArtifactError) -> String {

@@ -47,6 +47,14 @@ public struct AuditLog: Sendable {
                 line.string("bucket", issued.bucket)
                 line.string("key", issued.key)
             }
+            if let upload = decision.upload {
+                line.string("artifact", upload.artifact)
+                line.string("bucket", upload.bucket)
+                line.string("key", upload.key)
+                line.string("upload_id", JSONText.truncated(upload.id, to: 256))
+                if let first = upload.firstPart { line.integer("first_part", first) }
+                if let last = upload.lastPart { line.integer("last_part", last) }
+            }
             line.string("access_key_id", decision.accessKeyId)
             if let expiration = decision.expiration {
                 line.unescaped("expiration") { AWSDate.appendISO8601(expiration, milliseconds: false, to: &$0) }

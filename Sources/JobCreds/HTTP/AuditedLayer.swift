@@ -28,13 +28,16 @@ public final class AuditedLayer: ServerHandler {
     private let audit: AuditLog
     private let metrics: SidecarMetrics
     private let clock: any WallClock
+    private let uploads: MultipartUploads?
 
     /// Creates the layer around `router`, serving what `cache` holds to holders of `tokens`.
     /// - Parameter listener: the name audit lines give the listener; nil for the credentials one.
     public init(
         router: any Router = SidecarRouter(), listener: String? = nil, cache: CredentialCache,
-        tokens: TokenGrants, audit: AuditLog, metrics: SidecarMetrics, clock: any WallClock
+        tokens: TokenGrants, audit: AuditLog, metrics: SidecarMetrics, clock: any WallClock,
+        uploads: MultipartUploads? = nil
     ) {
+        self.uploads = uploads
         self.router = router
         self.listener = listener
         self.cache = cache
@@ -58,6 +61,14 @@ public final class AuditedLayer: ServerHandler {
     public func respond(to request: ServerRequest) -> ServerResponse {
         let requestId = ids.next()
         var routed = decide(request)
+        if let pending = routed.pending, let uploads {
+            // The multipart call is made here, between the decision and its audit line.
+            let token = routed.decision.token
+            routed = uploads.perform(
+                pending.call, artifact: pending.artifact, token: pending.token, snapshot: pending.snapshot,
+                now: clock.now)
+            routed.decision.token = token
+        }
         let written = audit.request(
             request, requestId: requestId, status: routed.response.status, decision: routed.decision,
             listener: listener)

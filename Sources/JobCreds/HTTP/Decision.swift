@@ -1,3 +1,5 @@
+import CodePipeline
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -24,6 +26,14 @@ public struct Decision: Sendable, Equatable {
         case downloadURL = "download_url"
         /// A presigned URL to upload an output artifact.
         case uploadURL = "upload_url"
+        /// A multipart upload was created.
+        case uploadCreated = "upload_created"
+        /// Presigned `UploadPart` URLs were issued.
+        case partURLs = "part_urls"
+        /// A multipart upload was completed.
+        case uploadCompleted = "upload_completed"
+        /// A multipart upload was aborted.
+        case uploadAborted = "upload_aborted"
         /// `/v1/configuration`: the job's non-secret configuration.
         case configuration
         /// The instance-metadata listener issued a session token.
@@ -52,6 +62,28 @@ public struct Decision: Sendable, Equatable {
     /// The URL issued, if one was: its artifact, method and object; never its query or signature.
     public var issued: IssuedURL?
 
+    /// The multipart upload a request acted on, if one: its object, S3's upload id and the parts.
+    public var upload: Upload?
+
+    /// What the audit log keeps of a multipart call.
+    public struct Upload: Sendable, Equatable {
+        public var bucket: String
+        public var key: String
+        public var artifact: String
+        public var id: String
+        public var firstPart: Int?
+        public var lastPart: Int?
+
+        public init(artifact: Artifact, id: String, firstPart: Int?, lastPart: Int?) {
+            self.artifact = artifact.name
+            self.bucket = artifact.bucket
+            self.key = artifact.key
+            self.id = id
+            self.firstPart = firstPart
+            self.lastPart = lastPart
+        }
+    }
+
     /// What the audit log keeps of a presigned URL.
     public struct IssuedURL: Sendable, Equatable {
         public var artifact: String
@@ -70,8 +102,9 @@ public struct Decision: Sendable, Equatable {
     /// Creates a decision.
     public init(
         _ outcome: Outcome, accessKeyId: String? = nil, expiration: Date? = nil, token: String? = nil,
-        issued: IssuedURL? = nil
+        issued: IssuedURL? = nil, upload: Upload? = nil
     ) {
+        self.upload = upload
         self.outcome = outcome
         self.accessKeyId = accessKeyId
         self.expiration = expiration

@@ -46,4 +46,17 @@ public enum DenialCode: String, Sendable, CaseIterable {
     case malformedRequest = "MalformedRequest"
     /// 505: an HTTP version other than 1.0 and 1.1.
     case httpVersionNotSupported = "HTTPVersionNotSupported"
+    /// 400: a multipart upload asked for with a length, part size, part range or checksums it
+    /// cannot have (parts of 5 MiB to 5 GiB, at most 10,000, all but the last full).
+    case invalidUpload = "InvalidUpload"
+    /// 404: no multipart upload of that id is open for this token (another token's, completed,
+    /// aborted, or never made).
+    case uploadNotFound = "UploadNotFound"
+    /// 409: complete asked while a part is missing, or holds another length or checksum than its
+    /// URL was bound to.
+    case uploadIncomplete = "UploadIncomplete"
+    /// 409: as many uploads are open as a sidecar holds (16).
+    case tooManyUploads = "TooManyUploads"
+    /// 403 or 502: S3 refused a multipart call the sidecar made (its status and code in the message).
+    case uploadFailed = "UploadFailed"
 }

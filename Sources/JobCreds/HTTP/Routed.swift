@@ -7,6 +7,17 @@ public struct Routed: Sendable {
     public var response: ServerResponse
     /// What the audit line records.
     public var decision: Decision
+    /// A multipart call the router admitted, for the audited layer to make (it talks to S3, so
+    /// it is not the pure router's to make); its answer replaces this one.
+    public var pending: Pending?
+
+    /// A multipart call, the token that asked it and the credentials it runs with.
+    public struct Pending: Sendable {
+        public var call: MultipartUploads.Call
+        public var artifact: String
+        public var token: String
+        public var snapshot: CredentialSnapshot
+    }
 
     /// Creates an answer.
     public init(_ response: ServerResponse, _ decision: Decision) {

@@ -33,7 +33,8 @@ public struct SidecarRouter: Router {
     }
 
     public func route(_ request: ServerRequest, context: RouteContext) -> Routed {
-        guard JSONResponse.isServed(request.method) else {
+        let multipart = MultipartRoute(path: request.path)
+        guard JSONResponse.isServed(request.method) || multipart?.action.method == request.method else {
             return Routed(JSONResponse.methodNotAllowed(), Decision(.refused(.methodNotAllowed)))
         }
         switch request.path {
@@ -62,8 +63,13 @@ public struct SidecarRouter: Router {
         case artifacts
         case artifactURL(name: Substring, ArtifactURL.Direction)
         case configuration
+        case multipart(MultipartRoute)
 
         init?(path: String) {
+            if let route = MultipartRoute(path: path) {
+                self = .multipart(route)
+                return
+            }
             switch path {
             case "/v1/credentials": self = .credentials
             case "/v1/artifacts": self = .artifacts
@@ -79,7 +85,7 @@ public struct SidecarRouter: Router {
             case .credentials: .credentials
             case .artifacts: .artifacts
             case .artifactURL(_, .download): .download
-            case .artifactURL(_, .upload): .upload
+            case .artifactURL(_, .upload), .multipart: .upload
             case .configuration: .configuration
             }
         }
@@ -93,6 +99,9 @@ public struct SidecarRouter: Router {
         guard grant.scopes.contains(target.scope) else {
             return .refused(
                 403, .scopeNotGranted, "this token (\(grant.label)) is not granted the \(target.scope.rawValue) scope")
+        }
+        if case .multipart(let route) = target, request.method != route.action.method {
+            return .refused(405, .methodNotAllowed, "this path takes \(route.action.method)")
         }
         var binding: ArtifactURL.Binding?
         if case .artifactURL(_, let direction) = target {
@@ -120,7 +129,49 @@ public struct SidecarRouter: Router {
             return artifactURL(name, direction, binding: binding, snapshot: snapshot, now: context.now)
         case .configuration:
             return configuration(snapshot)
+        case .multipart(let route):
+            return multipart(route, request.query, snapshot: snapshot, token: grant.label)
         }
+    }
+
+    /// A multipart call checked for its shape and artifact, handed to the layer to make.
+    private func multipart(
+        _ route: MultipartRoute, _ query: [QueryItem], snapshot: CredentialSnapshot, token: String
+    ) -> Routed {
+        guard settings.s3 != nil else { return .refused(404, .notFound, "this sidecar issues no presigned URLs") }
+        let call: MultipartUploads.Call
+        switch route.action {
+        case .create:
+            guard
+                let artifact = snapshot.details.outputArtifacts.first(where: {
+                    $0.name.utf8.elementsEqual(route.artifact.utf8)
+                })
+            else {
+                return .refused(404, .artifactNotFound, "the job has no output artifact of that name")
+            }
+            guard let (length, partSize) = MultipartRoute.creation(query) else {
+                return .refused(
+                    400, .invalidUpload,
+                    "a multipart upload takes ?length=N&part_size=P: P from 5 MiB to 5 GiB, at most 10,000 parts, "
+                        + "N up to 5 TiB")
+            }
+            call = .create(artifact: artifact, length: length, partSize: partSize)
+        case .parts(let id):
+            guard let (first, sums) = MultipartRoute.parts(query) else {
+                return .refused(
+                    400, .invalidUpload, "part URLs take ?first=N&sha256=HEX,HEX… (1 to 32 SHA-256s in hex)")
+            }
+            call = .partURLs(id: id, first: first, sha256: sums)
+        case .complete(let id):
+            guard query.isEmpty else { return .refused(400, .invalidQuery, "complete takes no query") }
+            call = .complete(id: id)
+        case .abort(let id):
+            guard query.isEmpty else { return .refused(400, .invalidQuery, "abort takes no query") }
+            call = .abort(id: id)
+        }
+        var routed = Routed.refused(404, .notFound, "this sidecar runs no multipart uploads")
+        routed.pending = Routed.Pending(call: call, artifact: String(route.artifact), token: token, snapshot: snapshot)
+        return routed
     }
 
     private func configuration(_ snapshot: CredentialSnapshot) -> Routed {

@@ -67,10 +67,9 @@ public struct ArtifactURL: Sendable {
         _ artifact: Artifact, _ direction: Direction, binding: Binding?, details: JobDetails, expiresAt: Date,
         endpoint: S3Endpoint, lifetime: Duration, now: Date
     ) -> ArtifactURL? {
-        let signingTime = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-        let latest = expiresAt.addingTimeInterval(-60).timeIntervalSince(signingTime)
-        let seconds = Int(min(Double(lifetime.components.seconds), latest.rounded(.down)).clamped(to: -1...604_800))
-        guard seconds >= 1 else { return nil }
+        guard let (signingTime, seconds) = Self.lifetime(expiresAt: expiresAt, lifetime: lifetime, now: now) else {
+            return nil
+        }
         var headers: HTTPHeaders = []
         if direction == .upload {
             if let key = details.encryptionKey {
@@ -91,6 +90,18 @@ public struct ArtifactURL: Sendable {
         return ArtifactURL(
             artifact: artifact, direction: direction, url: presigned.url, headers: headers,
             expiration: signingTime.addingTimeInterval(TimeInterval(seconds)))
+    }
+
+    /// When a URL signed now is signed (the whole second) and for how many seconds: at most
+    /// `lifetime`, and ending a minute before the credentials that sign it (`expiresAt`); nil
+    /// when that leaves under a second.
+    public static func lifetime(
+        expiresAt: Date, lifetime: Duration, now: Date
+    ) -> (signingTime: Date, seconds: Int)? {
+        let signingTime = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let latest = expiresAt.addingTimeInterval(-60).timeIntervalSince(signingTime)
+        let seconds = Int(min(Double(lifetime.components.seconds), latest.rounded(.down)).clamped(to: -1...604_800))
+        return seconds >= 1 ? (signingTime, seconds) : nil
     }
 
     /// `{"artifact","bucket","key","method","url","headers":{…},"expiration"}`.

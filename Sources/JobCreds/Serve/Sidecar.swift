@@ -15,6 +15,8 @@ public final class Sidecar: Sendable {
     private let audit: AuditLog
     private let sink: FileAuditSink
     private let tokenFiles: [TokenFileSpec]
+    private let uploads: MultipartUploads?
+    private let clock: any WallClock
     /// The credentials listener's handler, for token rotation.
     public let layer: AuditedLayer
     /// The cache, for inspection.
@@ -35,7 +37,7 @@ public final class Sidecar: Sendable {
         _ settings: ServeSettings, environment: [String: String], transport: any HTTPTransport,
         clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws(JobCredsError) {
-        try self.init(settings, environment: environment, clock: clock, logger: logger) {
+        try self.init(settings, environment: environment, clock: clock, logger: logger, s3Transport: transport) {
             (observer) throws(JobCredsError) in
             try Upstream.resolve(
                 settings.upstream, environment: environment, transport: transport, clock: clock, logger: logger,
@@ -49,7 +51,7 @@ public final class Sidecar: Sendable {
     /// served at once, and the first fetch waits until it is due for a refresh.
     public init(
         _ settings: ServeSettings, environment: [String: String], clock: any WallClock = SystemWallClock(),
-        logger: Logger, seed: JobDetails? = nil,
+        logger: Logger, seed: JobDetails? = nil, s3Transport: (any HTTPTransport)? = nil,
         upstream makeUpstream: (@escaping @Sendable (UpstreamCall) -> Void) throws(JobCredsError) -> Upstream
     ) throws(JobCredsError) {
         try ProcessHygiene.apply()
@@ -65,9 +67,12 @@ public final class Sidecar: Sendable {
         let cache = CredentialCache()
         let s3 = try S3Endpoint.resolve(
             flag: settings.s3EndpointURL, environment: environment, region: upstream.region)
+        let uploads = s3Transport.map {
+            MultipartUploads(s3: S3Multipart(endpoint: s3, transport: $0), presignLifetime: settings.presignLifetime)
+        }
         let layer = AuditedLayer(
             router: SidecarRouter(settings: RoutingSettings(presignLifetime: settings.presignLifetime, s3: s3)),
-            cache: cache, tokens: grants, audit: audit, metrics: metrics, clock: clock)
+            cache: cache, tokens: grants, audit: audit, metrics: metrics, clock: clock, uploads: uploads)
         audit.lifecycle(
             .start,
             [
@@ -167,6 +172,8 @@ public final class Sidecar: Sendable {
         self.sink = sink
         self.tokenFiles = settings.tokenFiles
         self.layer = layer
+        self.uploads = uploads
+        self.clock = clock
         self.cache = cache
         self.metrics = metrics
         logger.info("serving", metadata: ["listen": "\(bound)"])
@@ -201,9 +208,14 @@ public final class Sidecar: Sendable {
         server.stop()
         imdsServer?.stop()
         metricsServer?.stop()
+        // Parts are billed until an upload is completed or aborted: none outlives the sidecar.
+        var aborted = 0
+        if let uploads, uploads.openCount > 0, let snapshot = cache.current.snapshot {
+            aborted = await uploads.abortAll(credentials: snapshot.details.artifactCredentials, now: clock.now)
+        }
         refresher.cancel()
         await refresher.value
-        audit.lifecycle(.stop, [("reason", reason)])
+        audit.lifecycle(.stop, [("reason", reason)], numbers: aborted > 0 ? [("uploads_aborted", aborted)] : [])
     }
 
     /// A listener for the build's requests, with the gate's connection and head limits (the

@@ -208,7 +208,7 @@ final class LocalExecutor: Sendable {
         // configuration values the worker decoded (to scrub them) stay out of it.
         var seed = job.details
         seed.configurationValues = [:]
-        return try Sidecar(serve, environment: environment, logger: logger, seed: seed) { observer in
+        return try Sidecar(serve, environment: environment, logger: logger, seed: seed, s3Transport: s3) { observer in
             Upstream(
                 jobId: id, clientToken: token, region: region, identity: identity, client: client.observed(by: observer)
             )
