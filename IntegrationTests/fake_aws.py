@@ -23,6 +23,9 @@ Control endpoints (on either port) let a test script behaviour:
   GET  /_control/s3          every S3 call seen, with its verdict
   GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
   POST /_control/objects     {"bucket/key": "base64 body", ...}: objects to plant (input artifacts)
+  POST /_control/copy        {"from": "bucket/key", "to": "bucket/key"}: a server-side copy
+  GET  /_control/digest?name=bucket/key   one object's size and SHA-256
+  GET  /_control/uploads     the open multipart uploads: {upload_id: {"object", "parts"}}
   GET  /_control/results     the job worker's results: {job_id: {"status", ...}}
   POST /_control/reset
 
@@ -165,13 +168,13 @@ def source_zip(job_id):
 
 def aws_chunked(body):
     """The payload of an `aws-chunked` body (`size;ext\r\ndata\r\n`..., `0\r\n`, trailers)."""
-    payload, position = b"", 0
+    payload, position = [], 0
     while True:
         end = body.index(b"\r\n", position)
         size = int(body[position:end].split(b";")[0], 16)
         if size == 0:
-            return payload
-        payload += body[end + 2:end + 2 + size]
+            return b"".join(payload)
+        payload.append(body[end + 2:end + 2 + size])
         position = end + 2 + size + 2
 
 
@@ -360,14 +363,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------
     def body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():  # S3 uploads stream
-            data = b""
+            data = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
-                    return data
-                data += self.rfile.read(size)
+                    return b"".join(data)
+                data.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length", "0") or "0")
         return self.rfile.read(length) if length else b""
@@ -448,6 +451,14 @@ class Handler(BaseHTTPRequestHandler):
                     view = {name: dict(entry, body=entry["body"].decode("latin-1"))
                             for name, entry in STATE.objects.items()}
                 return self.reply(200, view, "application/json")
+        if self.path.startswith("/_control/digest?"):  # one object's size and SHA-256, not its bytes
+            name = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["name"][0]
+            with STATE.lock:
+                stored = STATE.objects.get(name)
+            if stored is None:
+                return self.reply(404, {"code": "NoSuchKey"}, "application/json")
+            return self.reply(200, {"size": len(stored["body"]), "sha256": hashlib.sha256(stored["body"]).hexdigest(),
+                                    "sse": stored.get("sse"), "kms_key": stored.get("kms_key")}, "application/json")
         if self.path == "/_control/calls":
             with STATE.lock:
                 return self.reply(200, STATE.calls, "application/json")
@@ -484,6 +495,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.s3(body)
         if self.path == "/_control/configure":
             return self.configure(json.loads(body or b"{}"))
+        if self.path == "/_control/copy":  # {"from": "bucket/key", "to": "bucket/key"}: a server-side copy
+            settings = json.loads(body)
+            with STATE.lock:
+                STATE.objects[settings["to"]] = dict(STATE.objects[settings["from"]])
+            return self.reply(200, {"ok": True}, "application/json")
         if self.path == "/_control/objects":
             with STATE.lock:
                 for name, encoded in json.loads(body).items():
@@ -747,6 +763,9 @@ class Handler(BaseHTTPRequestHandler):
             return deny(404, "NoSuchUpload", "The specified upload does not exist.")
         call["upload_id"] = upload_id
         if operation == "UploadPart":
+            content_sha = self.headers.get("x-amz-content-sha256", "")
+            if "aws-chunked" in self.headers.get("Content-Encoding", "") or content_sha.startswith("STREAMING-"):
+                body = aws_chunked(body)  # the AWS CLI's parts, with a checksum trailer
             if any(header.lower().startswith("x-amz-server-side-encryption") for header in self.headers.keys()):
                 return deny(400, "InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.")
             try:

@@ -15,7 +15,8 @@ ROUTES = {"/v1/credentials", "/v1/artifacts", "/v1/artifacts/{name}/download", "
 REASONS = {"Starting", "HostNotAllowed", "ClientNotAllowed", "ForwardedRequestRefused", "HeadersTooLarge", "BodyNotAllowed",
            "RateLimited", "MethodNotAllowed", "MissingToken", "InvalidToken", "NotFound", "CredentialsUnavailable",
            "JobEnded", "Other", "InvalidTokenTTL", "ScopeNotGranted", "ArtifactNotFound", "InvalidQuery",
-           "ConfigurationUnavailable", "MalformedRequest", "HTTPVersionNotSupported"}
+           "ConfigurationUnavailable", "MalformedRequest", "HTTPVersionNotSupported", "InvalidUpload", "UploadNotFound",
+           "UploadIncomplete", "TooManyUploads", "UploadFailed"}
 
 
 def families(text):
