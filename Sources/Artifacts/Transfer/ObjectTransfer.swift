@@ -78,31 +78,9 @@ public struct ObjectTransfer: Sendable {
         let ranges = stride(from: Self.rangeBytes, to: total, by: Int(Self.rangeBytes)).map {
             $0..<min($0 + Self.rangeBytes, total)
         }
-        let failure: ArtifactError? = await withTaskGroup(of: ArtifactError?.self) { group in
-            var pending = ranges[...]
-            let task = { (range: Range<Int64>) in
-                { () async -> ArtifactError? in
-                    do throws(ArtifactError) {
-                        _ = try await self.send(current, file: file, range: range, etag: head.etag, first: false)
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
-            }
-            for _ in 0..<Self.parallelRanges {
-                if let range = pending.popFirst() { group.addTask(operation: task(range)) }
-            }
-            while let result = await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-                if let range = pending.popFirst() { group.addTask(operation: task(range)) }
-            }
-            return nil
+        try await Self.inParallel(ranges) { (range) async throws(ArtifactError) in
+            _ = try await self.send(current, file: file, range: range, etag: head.etag, first: false)
         }
-        if let failure { throw failure }
         return Downloaded(bytes: total, etag: head.etag ?? "", bucket: first.bucket, key: first.key)
     }
 
@@ -265,34 +243,44 @@ public struct ObjectTransfer: Sendable {
             guard urls.map(\.part) == Array(batch) else {
                 throw ArtifactError(.sidecarRefused, "the sidecar answered URLs for other parts")
             }
-            let failure: ArtifactError? = await withTaskGroup(of: ArtifactError?.self) { group in
-                var pending = urls[...]
-                let task = { (part: SidecarClient.PartURL) in
-                    { () async -> ArtifactError? in
-                        do throws(ArtifactError) {
-                            try await self.uploadPart(
-                                file: file, part: part, upload: upload, sha256: sums[part.part - batch.lowerBound],
-                                expiration: expiration)
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
-                }
-                for _ in 0..<Self.parallelRanges {
-                    if let part = pending.popFirst() { group.addTask(operation: task(part)) }
-                }
-                while let result = await group.next() {
-                    if let result {
-                        group.cancelAll()
-                        return result
-                    }
-                    if let part = pending.popFirst() { group.addTask(operation: task(part)) }
-                }
-                return nil
+            try await Self.inParallel(urls) { (part) async throws(ArtifactError) in
+                try await self.uploadPart(
+                    file: file, part: part, upload: upload, sha256: sums[part.part - batch.lowerBound],
+                    expiration: expiration)
             }
-            if let failure { throw failure }
         }
+    }
+
+    /// Runs `body` for each of `items`, `parallelRanges` at a time; the first failure cancels
+    /// the rest and is thrown.
+    private static func inParallel<Item: Sendable>(
+        _ items: [Item], _ body: @escaping @Sendable (Item) async throws(ArtifactError) -> Void
+    ) async throws(ArtifactError) {
+        let failure: ArtifactError? = await withTaskGroup(of: ArtifactError?.self) { group in
+            var pending = items[...]
+            let task = { (item: Item) in
+                { () async -> ArtifactError? in
+                    do throws(ArtifactError) {
+                        try await body(item)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            for _ in 0..<parallelRanges {
+                if let item = pending.popFirst() { group.addTask(operation: task(item)) }
+            }
+            while let result = await group.next() {
+                if let result {
+                    group.cancelAll()
+                    return result
+                }
+                if let item = pending.popFirst() { group.addTask(operation: task(item)) }
+            }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// One `UploadPart`, with a fresh URL for it when the batch's is near its end or refused.
