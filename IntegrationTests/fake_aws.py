@@ -705,7 +705,9 @@ class Handler(BaseHTTPRequestHandler):
         if stored is None:
             return deny(404, "NoSuchKey", "The specified key does not exist.")
         content = stored["body"]
-        etag = '"%s"' % hashlib.md5(content).hexdigest()
+        if "etag" not in stored:  # once per object, not once per range of a large one
+            stored["etag"] = '"%s"' % hashlib.md5(content).hexdigest()
+        etag = stored["etag"]
         headers = {"ETag": etag, "Last-Modified": "Sat, 28 Nov 2026 12:00:00 GMT", "Accept-Ranges": "bytes"}
         if_match = self.headers.get("If-Match")
         if if_match is not None and if_match != etag:
@@ -827,12 +829,14 @@ class Handler(BaseHTTPRequestHandler):
             return deny(400, "InvalidRequest", "The provided 'x-amz-mp-object-size' header does not match")
         with STATE.lock:
             STATE.objects[name] = {"body": whole, "sse": upload["sse"], "kms_key": upload["kms_key"],
-                                   "parts": len(asked)}
+                                   "parts": len(asked),
+                                   "etag": '"%s-%d"' % (hashlib.md5(b"".join(
+                                       bytes.fromhex(stored[n]["etag"].strip('"')) for n in numbers)).hexdigest(),
+                                       len(asked))}
             STATE.uploads.pop(upload_id, None)
         call.update(verdict="ok", parts=len(asked), bytes=len(whole))
         arn = kms if kms.startswith("arn:") else "arn:aws:kms:us-east-1:123456789012:key/" + kms
-        etag = '"%s-%d"' % (hashlib.md5(b"".join(bytes.fromhex(stored[n]["etag"].strip('"')) for n in numbers)).hexdigest(),
-                            len(asked))
+        etag = STATE.objects[name]["etag"]
         return self.reply(200, ("<CompleteMultipartUploadResult><ETag>%s</ETag></CompleteMultipartUploadResult>"
                                 % etag.replace('"', "&quot;")).encode(), "application/xml",
                           {"x-amz-server-side-encryption": upload["sse"],
