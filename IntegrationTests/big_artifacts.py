@@ -1,6 +1,6 @@
 """`make test-big`: an artifact past every 32-bit limit. A 6 GiB sparse file pushed with
 `--level 0` is a ZIP64 entry over 4 GiB in an archive over 5 GiB, so the upload must go in parts
-(6 GiB / 16 MiB = 384 of them); Python's zipfile and Info-ZIP's `unzip -t` read the stored
+(384 of 16 MiB, and one for the headers past 6 GiB); Python's zipfile and Info-ZIP's `unzip -t` read the stored
 archive, and `pull` extracts the same bytes. Not in `make test` (it moves 6 GiB through the
 fake's memory and writes 12 GiB to disk); run by `scripts/test-big`, its output quoted in the
 issue's note."""
@@ -33,7 +33,7 @@ def test_a_6_gib_sparse_file_is_a_zip64_multipart_artifact_every_reader_reads(se
     assert pushed.returncode == 0, pushed.stderr
     summary = json.loads(pushed.stdout)
     print("push:", pushed.stdout.strip())
-    assert summary["parts"] == 384 and summary["bytes"] > SIZE
+    assert summary["bytes"] > SIZE and summary["parts"] == -(-summary["bytes"] // (16 << 20)) == 385  # 384 full, one of the rest
     digest = fake.control("/_control/digest?name=" + OUTPUT)
     assert digest["size"] == summary["bytes"] and digest["sha256"] == summary["sha256"]
     fake.control("/_control/copy", {"from": OUTPUT, "to": INPUT})

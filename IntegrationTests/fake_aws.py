@@ -232,11 +232,14 @@ class State:
                                     {"body": source_zip(job_id), "sse": "aws:kms", "kms_key": None})
         return document
 
-    def take_fault(self, operation, job_id=None, explicit=False):
-        """The next scripted fault for `operation` (explicit: only one that names it, as S3's must)."""
+    def take_fault(self, operation, job_id=None, explicit=False, condition=None):
+        """The next scripted fault for `operation` (explicit: only one that names it, as S3's must;
+        a fault with "when" applies only to a request in that condition, e.g. "if_match")."""
         with self.lock:
             for fault in self.faults:
                 if explicit and fault.get("operation") != operation:
+                    continue
+                if fault.get("when") is not None and fault["when"] != condition:
                     continue
                 if fault.get("operation", operation) == operation and fault.get("job", job_id) == job_id \
                         and fault.get("count", 1) > 0:
@@ -670,9 +673,18 @@ class Handler(BaseHTTPRequestHandler):
                    for holder in holders for a in holder[side]}
         if name not in allowed:
             return deny(403, "AccessDenied", "Access Denied")
-        fault = STATE.take_fault(operation, explicit=True)
+        fault = STATE.take_fault(operation, explicit=True,
+                                 condition="if_match" if self.headers.get("If-Match") else None)
         if fault is not None and fault["kind"] == "delay":  # a slow S3: answered normally, late
             time.sleep(fault.get("seconds", 1))
+            fault = None
+        if fault is not None and fault["kind"] == "change":  # the object is replaced (same length) now
+            with STATE.lock:
+                old = STATE.objects[name]["body"]
+                STATE.objects[name] = {"body": bytes(b ^ 0xff for b in old[:64]) + old[64:], "sse": None, "kms_key": None}
+            fault = None
+        no_sse = fault is not None and fault["kind"] == "no_sse"  # stored, but the answer names no encryption
+        if no_sse:
             fault = None
         if fault is not None:
             if fault["kind"] == "reset":
@@ -697,6 +709,8 @@ class Handler(BaseHTTPRequestHandler):
             call["verdict"] = "ok"
             # S3 answers with the key's ARN whether the request named its id or its ARN.
             arn = kms_key if kms_key.startswith("arn:") else "arn:aws:kms:us-east-1:123456789012:key/" + kms_key
+            if no_sse:
+                return self.reply(200, b"", "application/xml", {"ETag": '"%s"' % hashlib.md5(body).hexdigest()})
             return self.reply(200, b"", "application/xml", {"ETag": '"%s"' % hashlib.md5(body).hexdigest(),
                                                              "x-amz-server-side-encryption": sse,
                                                              "x-amz-server-side-encryption-aws-kms-key-id": arn})

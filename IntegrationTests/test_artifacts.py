@@ -252,3 +252,82 @@ def test_an_upload_the_bucket_refuses_is_an_error_and_nothing_is_reported_stored
     pushed = artifacts("push", "SourceOutput", str(source))  # an input, not an output
     assert pushed.returncode == 3 and "ArtifactNotFound" in pushed.stderr
     assert OUTPUT not in fake.control("/_control/objects")
+
+
+# -- the remaining codes, each from its cause ------------------------------------------------------
+
+def test_an_object_that_changes_between_ranges_is_refused_not_mixed(artifacts, fake, tmp_path):
+    payload = io.BytesIO()
+    with zipfile.ZipFile(payload, "w") as made:
+        made.writestr("big.bin", os.urandom(20 << 20))
+    plant(fake, payload.getvalue())
+    # The first request bound to the ETag finds the object replaced.
+    fake.configure(faults=[{"operation": "GetObject", "kind": "change", "when": "if_match", "count": 1}])
+    pulled = artifacts("pull", "SourceOutput", str(tmp_path / "dir"))
+    assert pulled.returncode == 4 and "SourceChanged" in pulled.stderr, pulled.stderr
+    assert not (tmp_path / "dir").exists()
+    fake.configure(clear_faults=True)
+
+
+def test_a_put_s3_does_not_say_is_encrypted_is_not_a_success(artifacts, fake, tmp_path):
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "f").write_text("x")
+    fake.configure(faults=[{"operation": "PutObject", "kind": "no_sse", "count": 1}])
+    pushed = artifacts("push", "BuildOutput", str(tmp_path / "source"))
+    assert pushed.returncode == 4 and "UploadNotEncrypted" in pushed.stderr and pushed.stdout == ""
+    fake.configure(clear_faults=True)
+
+
+def test_a_sidecar_that_does_not_answer_or_refuses_the_token_is_told(artifacts, tmp_path):
+    (tmp_path / "source").mkdir()
+    closed = artifacts("pull", "SourceOutput", str(tmp_path / "d"), extra_env={"JOBCREDS_URL": "http://127.0.0.1:9"})
+    assert closed.returncode == 3 and "SidecarUnavailable" in closed.stderr
+    wrong = tmp_path / "wrong-token"
+    wrong.write_text("0" * 64)
+    refused = artifacts("pull", "SourceOutput", str(tmp_path / "d"), extra_env={"JOBCREDS_TOKEN_FILE": str(wrong)})
+    assert refused.returncode == 3 and "SidecarRefused" in refused.stderr and "InvalidToken" in refused.stderr
+    assert "0" * 64 not in refused.stderr
+
+
+@pytest.mark.parametrize("args, env", [
+    (("pull", "SourceOutput", "d", "--format", "rar"), {}),
+    (("pull", "SourceOutput", "d", "--max-size", "1.5G"), {}),
+    (("push", "BuildOutput", ".", "--part-size", "1M"), {}),
+    (("push", "BuildOutput", ".", "--symlinks", "maybe"), {}),
+    (("push", "BuildOutput", "."), {"SOURCE_DATE_EPOCH": "yesterday"}),
+    (("pull", "Bad/Name", "d"), {}),
+    (("pull", "SourceOutput", "d"), {"JOBCREDS_URL": ""}),
+], ids=["format", "size", "part-size", "symlinks", "epoch", "artifact-name", "no-url"])
+def test_a_bad_flag_or_variable_is_a_usage_error(artifacts, tmp_path, args, env):
+    run = artifacts(*args, extra_env=env)
+    assert run.returncode == 64 and "Usage:" in run.stderr, run.stderr
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused(artifacts, fake, tmp_path):
+    # /proc files say they are empty and then read as text: a file that changed under the reader.
+    (tmp_path / "source").mkdir()
+    os.symlink("/proc/self/status", tmp_path / "source" / "status")
+    pushed = artifacts("push", "BuildOutput", str(tmp_path / "source"), "--symlinks", "follow")
+    assert pushed.returncode == 5 and "FileChanged" in pushed.stderr, pushed.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem takes root")
+def test_a_destination_without_room_or_writes_is_refused_before_anything_is_written(artifacts, fake, tmp_path):
+    small, frozen = tmp_path / "small", tmp_path / "frozen"
+    small.mkdir()
+    frozen.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,ro", "tmpfs", str(frozen)], check=True)
+    try:
+        payload = io.BytesIO()
+        with zipfile.ZipFile(payload, "w", zipfile.ZIP_DEFLATED) as made:
+            made.writestr("zeros", b"\0" * (8 << 20))  # 8 MiB from a few KiB
+        plant(fake, payload.getvalue())
+        full = artifacts("pull", "SourceOutput", str(small / "dir"))
+        assert full.returncode == 7 and "NotEnoughSpace" in full.stderr, full.stderr
+        assert os.listdir(small) == []
+        denied = artifacts("pull", "SourceOutput", str(frozen / "dir"))
+        assert denied.returncode == 6 and "FileSystemError" in denied.stderr, denied.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=True)
+        subprocess.run(["umount", "-l", str(frozen)], check=True)
