@@ -174,6 +174,15 @@ def good_zip():
     return raw_zip([file("a.txt", b"hello world")])
 
 
+def directory_offset_off_by_one():
+    """The end record says the central directory starts a byte later than it does."""
+    body = bytearray(good_zip())
+    end = body.rfind(b"PK\x05\x06")
+    offset = struct.unpack_from("<I", body, end + 16)[0]
+    struct.pack_into("<I", body, end + 16, offset + 1)
+    return bytes(body)
+
+
 HOSTILE = {
     "zip-slip": (lambda: (python_zip([("../../../../../../../../tmp/evil.txt", b"evil")]), "DotDotComponent", 5)),
     "zip-slip-windows": (lambda: (raw_zip([file("..\\..\\evil.txt")]), "BackslashInName", 5)),
@@ -207,6 +216,7 @@ HOSTILE = {
     "crc-wrong": (lambda: (raw_zip([file("a", b"hello", crc=1234)]), "ChecksumMismatch", 5)),
     "multi-disk": (lambda: (raw_zip([file("a")], eocd_disk=1), "MultiDiskArchive", 5)),
     "truncated": (lambda: (good_zip()[:-30], "TruncatedArchive", 5)),
+    "directory-offset-wrong": (lambda: (directory_offset_off_by_one(), "CorruptArchive", 5)),
     "garbage-after-the-end": (lambda: (good_zip() + os.urandom(70000), "TruncatedArchive", 5)),
     "not-an-archive": (lambda: (b"just some text, not an archive\n" * 10, "NotAnArchive", 5)),
     "too-many-entries": (lambda: (raw_zip([file("f%d" % n) for n in range(11)]), "TooManyEntries", 7)),
