@@ -24,6 +24,7 @@ Control endpoints (on either port) let a test script behaviour:
   GET  /_control/objects     the stored objects: {"bucket/key": {"body" (text), "sse", "kms_key"}}
   POST /_control/objects     {"bucket/key": "base64 body", ...}: objects to plant (input artifacts)
   POST /_control/copy        {"from": "bucket/key", "to": "bucket/key"}: a server-side copy
+  POST /_control/fill        {"name": "bucket/key", "size": N}: an object of N bytes of text
   GET  /_control/digest?name=bucket/key   one object's size and SHA-256
   GET  /_control/uploads     the open multipart uploads: {upload_id: {"object", "parts"}}
   GET  /_control/results     the job worker's results: {job_id: {"status", ...}}
@@ -498,6 +499,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.s3(body)
         if self.path == "/_control/configure":
             return self.configure(json.loads(body or b"{}"))
+        if self.path == "/_control/fill":  # {"name": "bucket/key", "size": N}: an object of N bytes of text
+            settings = json.loads(body)
+            line = b"not an archive, just a large object of text\n"
+            content = (line * (settings["size"] // len(line) + 1))[:settings["size"]]
+            etag = '"%s"' % hashlib.md5(content).hexdigest()  # now, not in the first GET's time
+            with STATE.lock:
+                STATE.objects[settings["name"]] = {"body": content, "sse": None, "kms_key": None, "etag": etag}
+            return self.reply(200, {"ok": True}, "application/json")
         if self.path == "/_control/copy":  # {"from": "bucket/key", "to": "bucket/key"}: a server-side copy
             settings = json.loads(body)
             with STATE.lock:
