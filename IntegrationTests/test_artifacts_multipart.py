@@ -3,13 +3,12 @@ key), presigns each `UploadPart` bound to its number, length and SHA-256, checks
 before it completes, aborts what is left open; `jobcreds artifacts push` drives it. The fake's S3
 enforces S3's rules (no SSE header on UploadPart, each part's checksum, 5 MiB parts, the total)
 and the presigned URLs' expiry."""
-import base64
 import hashlib
+import io
 import json
 import os
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 import ssl
@@ -63,7 +62,7 @@ def test_a_21_mib_push_goes_in_5_mib_parts_and_reads_back(sidecar, fake, jobcred
     body = stored["body"].encode("latin-1")
     assert stored["sse"] == "aws:kms" and stored["parts"] == 5 and len(body) == summary["bytes"]
     assert hashlib.sha256(body).hexdigest() == summary["sha256"]
-    with zipfile.ZipFile(__import__("io").BytesIO(body)) as opened:
+    with zipfile.ZipFile(io.BytesIO(body)) as opened:
         assert opened.read("big.bin") == payload
     parts = calls(fake, "UploadPart")
     assert sorted(call["part"] for call in parts) == [1, 2, 3, 4, 5]

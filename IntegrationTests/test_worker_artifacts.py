@@ -3,21 +3,18 @@ build and pushes the outputs after it, so the build holds neither a token nor cr
 job succeeds only once every output is stored, and a refused or missing artifact fails the job
 with the type CodePipeline should show."""
 import base64
-import io
-import json
 import os
+import pathlib
 import stat
 import subprocess
-import time
 import uuid
-import zipfile
 
 import pytest
 
 import hostile_zips
 import other_user
 from conftest import CANARY
-from worker import Worker, queue, results, wait_reported
+from worker import Worker, results, wait_reported
 
 BUCKET = "codepipeline-us-east-1-artifacts"
 
@@ -94,14 +91,14 @@ def test_a_staged_job_gives_the_build_no_token_and_no_credentials_and_stores_its
     document = fake.control("/_control/jobs")[job_id]["jobDetails"]["data"]["artifactCredentials"]
     tokens = [path.read_bytes() for path in (run.state / "run").rglob("*token*") if path.is_file()]
     assert tokens, "the sidecar's staging token exists (outside the workspace)"
-    for path in [p for p in __import__("pathlib").Path(workspace).rglob("*") if p.is_file() and not p.is_symlink()]:
+    for path in [p for p in pathlib.Path(workspace).rglob("*") if p.is_file() and not p.is_symlink()]:
         data = path.read_bytes()
         for secret in [document["secretAccessKey"].encode(), document["sessionToken"].encode()] + tokens:
             assert secret not in data, path
     for secret in [document["secretAccessKey"].encode(), document["sessionToken"].encode()] + tokens:
         assert all(secret not in line for line in environ)
     # The input was pulled for the build's user.
-    hello = __import__("pathlib").Path(workspace) / "input" / "SourceOutput" / "hello.txt"
+    hello = pathlib.Path(workspace) / "input" / "SourceOutput" / "hello.txt"
     assert hello.stat().st_uid == 203000 and b"hello from the source stage" in hello.read_bytes()
     (shared / "go").write_text("")
     wait_reported(fake, job_id, timeout=60)
