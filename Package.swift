@@ -13,7 +13,7 @@ import PackageDescription
 ///                      HTTPTransport, CryptoPrimitives, CProcessSpawn, Logging, Prometheus
 ///   JobCreds           CodePipeline, AWSIdentity, AWSSigning, MicroHTTPServer, HTTPTransport, HTTPCore,
 ///                      CryptoPrimitives, CProcessShims, Logging, Prometheus
-///   Artifacts          Archive, HTTPTransport, HTTPCore, CryptoPrimitives
+///   Artifacts          Archive, AWSSigning, HTTPTransport, HTTPCore, CryptoPrimitives
 ///   Archive            CArchive
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
 ///   AWSIdentity        AWSSigning, HTTPTransport, HTTPCore, Logging
@@ -96,7 +96,8 @@ let package = Package(
             swiftSettings: strictSwift),
         .target(name: "Archive", dependencies: ["CArchive"], swiftSettings: strictSwift),
         .target(
-            name: "Artifacts", dependencies: ["Archive", "HTTPTransport", "HTTPCore", "CryptoPrimitives"],
+            name: "Artifacts",
+            dependencies: ["Archive", "AWSSigning", "HTTPTransport", "HTTPCore", "CryptoPrimitives"],
             swiftSettings: strictSwift),
         .target(
             name: "CodePipeline",

@@ -34,23 +34,31 @@ public enum Trees {
         return ok
     }
 
+    /// The names in the open directory `descriptor` (not `.` and `..`) as the bytes they are (a
+    /// name need not be UTF-8), sorted by them; nil when it cannot be listed.
+    public static func names(in descriptor: Int32) -> [[UInt8]]? {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { return nil }
+        guard let directory = fdopendir(copy) else {
+            close(copy)
+            return nil
+        }
+        defer { closedir(directory) }
+        var names: [[UInt8]] = []
+        while let found = readdir(directory) {
+            let name = withUnsafeBytes(of: found.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != [46] && name != [46, 46] { names.append(name) }
+        }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
     /// Calls `entry` for everything in the open directory `descriptor`, children before their
     /// directory; `directories` for each directory opened, before its entries.
     private static func walk(
         _ descriptor: Int32, directories: (Int32) -> Void, entry: (Int32, [CChar], Bool) -> Void
     ) {
-        let copy = dup(descriptor)
-        guard copy >= 0, let directory = fdopendir(copy) else { return }
-        // Names as the bytes they are: a name need not be UTF-8.
-        var names: [[CChar]] = []
-        while let found = readdir(directory) {
-            let name = withUnsafeBytes(of: found.pointee.d_name) { raw in
-                raw.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } + [0]
-            }
-            if name != [46, 0] && name != [46, 46, 0] { names.append(name) }
-        }
-        closedir(directory)
-        for name in names {
+        for bytes in names(in: descriptor) ?? [] {
+            let name = bytes.map { CChar(bitPattern: $0) } + [0]
             let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child >= 0 {
                 directories(child)

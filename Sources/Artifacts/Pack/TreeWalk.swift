@@ -168,17 +168,10 @@ struct TreeWalk {
 
     /// The names in the open directory `descriptor`, as bytes, sorted.
     private static func names(_ descriptor: Int32, at path: EntryPath) throws(ArtifactError) -> [[UInt8]] {
-        let copy = dup(descriptor)
-        guard copy >= 0, let directory = fdopendir(copy) else {
+        guard let names = Trees.names(in: descriptor) else {
             throw ArtifactError(.sourceUnusable, "cannot list \(path.text.isEmpty ? "the tree" : path.text)")
         }
-        defer { closedir(directory) }
-        var names: [[UInt8]] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if name != [46] && name != [46, 46] { names.append(name) }
-        }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
+        return names
     }
 
     /// The target of the link `path` in `parent`.

@@ -124,8 +124,11 @@ public struct ObjectTransfer: Sendable {
             })
     }
 
+    /// The waits between tries of one request: the code's one backoff, with full jitter.
+    private static let backoff = RetryPolicy(base: .milliseconds(250), cap: .seconds(2))
+
     /// Sends `request(url)` until `answer` takes the response: a broken connection or a `5xx` is
-    /// tried again three times (250 ms, 500 ms, 1 s apart), a `403` (an expired URL or credentials)
+    /// tried again three times (after up to 250 ms, 500 ms, 1 s), a `403` (an expired URL or credentials)
     /// with a URL from `renew` up to `renewals` times; any other answer is the error it maps to.
     private func exchange<Value>(
         _ what: String, url first: PresignedURL, renewals: Int,
@@ -145,7 +148,7 @@ public struct ObjectTransfer: Sendable {
                 guard failed <= 3, error.isRetryable else {
                     throw ArtifactError(.transferFailed, "the \(what) of \(artifact) failed: \(error.message)")
                 }
-                try? await Task.sleep(for: .milliseconds(125 << failed))
+                try? await Task.sleep(for: Self.backoff.delay(beforeRetry: failed))
                 continue
             }
             if let value = try answer(response, url) { return value }
@@ -155,7 +158,7 @@ public struct ObjectTransfer: Sendable {
                 url = try await renew(url)
             case 500...599 where failed < 3:
                 failed += 1
-                try? await Task.sleep(for: .milliseconds(125 << failed))
+                try? await Task.sleep(for: Self.backoff.delay(beforeRetry: failed))
             default:
                 throw Self.refusal(response, artifact: artifact, what: what)
             }

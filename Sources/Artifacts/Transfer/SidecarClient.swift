@@ -1,4 +1,6 @@
+import AWSSigning
 import Archive
+import CryptoPrimitives
 import HTTPCore
 import HTTPTransport
 
@@ -54,7 +56,7 @@ public struct SidecarClient: Sendable {
         }
         var path = "/v1/artifacts/\(artifact)/\(direction.rawValue)"
         if let sha256, let length {
-            path += "?sha256=\(sha256.map { String($0, radix: 16).leftPadded(to: 2) }.joined())&length=\(length)"
+            path += "?sha256=\(Hex.encode(sha256))&length=\(length)"
         }
         return try Self.decode(try await call("GET", path, artifact: artifact))
     }
@@ -106,7 +108,7 @@ public struct SidecarClient: Sendable {
     public func partURLs(
         _ artifact: String, id: String, first: Int, sha256: [[UInt8]]
     ) async throws(ArtifactError) -> ([PartURL], expiration: Int64) {
-        let sums = sha256.map { $0.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }.joined(separator: ",")
+        let sums = sha256.map(Hex.encode).joined(separator: ",")
         let answer = try Self.decoded(
             PartURLs.self,
             try await call(
@@ -130,6 +132,9 @@ public struct SidecarClient: Sendable {
         _ = try await call("DELETE", "/v1/artifacts/\(artifact)/multipart/\(id)", artifact: artifact)
     }
 
+    /// The waits between tries of a request to the sidecar.
+    private static let backoff = RetryPolicy(base: .milliseconds(500), cap: .seconds(2))
+
     /// One request to the sidecar, tried again on a broken connection or a `503`; the 200 body,
     /// else the error its answer maps to.
     private func call(_ method: String, _ path: String, artifact: String) async throws(ArtifactError) -> [UInt8] {
@@ -150,14 +155,14 @@ public struct SidecarClient: Sendable {
                 guard attempt < 3 else {
                     throw ArtifactError(.sidecarUnavailable, "the sidecar at \(base) does not answer: \(error.message)")
                 }
-                try? await Task.sleep(for: .milliseconds(500 * attempt))
+                try? await Task.sleep(for: Self.backoff.delay(beforeRetry: attempt))
                 continue
             }
             switch response.status {
             case 200:
                 return response.body
             case 503 where attempt < 3:
-                try? await Task.sleep(for: .milliseconds(500 * attempt))
+                try? await Task.sleep(for: Self.backoff.delay(beforeRetry: attempt))
                 continue
             default:
                 let (code, message) = Self.error(response.body)
@@ -231,27 +236,9 @@ public struct SidecarClient: Sendable {
         return (String(failure.code.prefix(64)), String(failure.message.prefix(300)))
     }
 
-    /// `2026-12-02T17:00:00Z` as seconds since 1970.
+    /// An answer's `expiration` as seconds since 1970, read by the code's one ISO 8601 parser.
     static func epochSeconds(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 20, bytes[4] == 0x2d, bytes[7] == 0x2d, bytes[10] == 0x54, bytes[13] == 0x3a,
-            bytes[16] == 0x3a, bytes[19] == 0x5a
-        else { return nil }
-        func number(_ range: Range<Int>) -> Int32? {
-            guard bytes[range].allSatisfy({ (48...57).contains($0) }) else { return nil }
-            return Int32(String(decoding: bytes[range], as: UTF8.self))
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
-        else { return nil }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Int64(timegm(&parts))
+        AWSDate.parseISO8601(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
     }
 
     /// Whether `name` can be a CodePipeline artifact name (`[A-Za-z0-9_-]{1,100}`, botocore's
@@ -262,11 +249,5 @@ public struct SidecarClient: Sendable {
                 (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
                     || byte == 0x2d || byte == 0x5f
             }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

@@ -1,3 +1,4 @@
+import AWSIdentity
 import AWSSigning
 import CodePipeline
 import CryptoPrimitives
@@ -24,6 +25,8 @@ public struct S3Multipart: Sendable {
         public var status: Int
         /// S3's `<Code>`, or the transport's error code.
         public var code: String
+        /// Whether trying again may succeed (no answer, or a `5xx`).
+        var retryable = false
     }
 
     /// A part as `ListParts` reports it.
@@ -61,7 +64,7 @@ public struct S3Multipart: Sendable {
         }
         let response = try await send(
             "POST", artifact, query: [("uploads", "")], headers: headers, credentials: credentials, now: now)
-        guard let id = XMLFields.first("UploadId", in: response.body), !id.isEmpty else {
+        guard let id = XMLText.element("UploadId", in: Self.text(response)), !id.isEmpty else {
             throw Failure(status: response.status, code: "NoUploadId")
         }
         return id
@@ -77,19 +80,20 @@ public struct S3Multipart: Sendable {
             var query = [("uploadId", id)]
             if let marker { query.append(("part-number-marker", marker)) }
             let response = try await send("GET", artifact, query: query, credentials: credentials, now: now)
-            for block in XMLFields.all("Part", in: response.body) {
-                guard let number = XMLFields.first("PartNumber", in: block).flatMap({ Int($0) }),
-                    let etag = XMLFields.first("ETag", in: block),
-                    let size = XMLFields.first("Size", in: block).flatMap({ UInt64($0) })
+            let xml = Self.text(response)
+            for block in XMLText.elements("Part", in: xml) {
+                guard let number = XMLText.element("PartNumber", in: block).flatMap({ Int($0) }),
+                    let etag = XMLText.element("ETag", in: block),
+                    let size = XMLText.element("Size", in: block).flatMap({ UInt64($0) })
                 else { throw Failure(status: response.status, code: "UnreadablePartList") }
                 parts.append(
                     Part(
-                        number: number, etag: XMLFields.unescaped(etag), size: size,
-                        checksum: XMLFields.first("ChecksumSHA256", in: block)))
+                        number: number, etag: etag, size: size,
+                        checksum: XMLText.element("ChecksumSHA256", in: block)))
             }
             marker =
-                XMLFields.first("IsTruncated", in: response.body) == "true"
-                ? XMLFields.first("NextPartNumberMarker", in: response.body) : nil
+                XMLText.element("IsTruncated", in: xml) == "true"
+                ? XMLText.element("NextPartNumberMarker", in: xml) : nil
         } while marker != nil && parts.count <= 10_000
         return parts
     }
@@ -100,7 +104,7 @@ public struct S3Multipart: Sendable {
     ) async throws(Failure) -> Completed {
         var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts {
-            body += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLFields.escaped(part.etag))</ETag>"
+            body += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLText.escaped(part.etag))</ETag>"
             if let checksum = part.checksum { body += "<ChecksumSHA256>\(checksum)</ChecksumSHA256>" }
             body += "</Part>"
         }
@@ -110,14 +114,12 @@ public struct S3Multipart: Sendable {
             headers: [("Content-Type", "application/xml"), ("x-amz-mp-object-size", String(size))],
             body: Array(body.utf8), credentials: credentials, now: now)
         // S3 may answer 200 and put the error in the body.
-        if let code = XMLFields.first("Code", in: response.body),
-            XMLFields.first("Error", in: response.body) != nil
-                || response.body.starts(with: Array("<Error".utf8))
-        {
+        let xml = Self.text(response)
+        if let code = XMLText.element("Code", in: xml), xml.contains("<Error>") || xml.hasPrefix("<Error") {
             throw Failure(status: response.status, code: code)
         }
         return Completed(
-            etag: XMLFields.first("ETag", in: response.body).map(XMLFields.unescaped) ?? "",
+            etag: XMLText.element("ETag", in: xml) ?? "",
             encryption: response.header("x-amz-server-side-encryption"),
             kmsKeyId: response.header("x-amz-server-side-encryption-aws-kms-key-id"))
     }
@@ -144,8 +146,7 @@ public struct S3Multipart: Sendable {
         ).url
     }
 
-    /// One signed request; a `2xx` answer, else its `Failure`. A broken connection or a `5xx` is
-    /// tried again twice.
+    /// One signed request; a `2xx` answer, else its `Failure`.
     private func send(
         _ method: String, _ artifact: Artifact, query: [(String, String)], headers extra: HTTPHeaders = [],
         body: [UInt8] = [], credentials: Credentials, now: Date
@@ -164,90 +165,30 @@ public struct S3Multipart: Sendable {
         var wire = signed.headers
         wire.remove("Host")
         let url = "\(scheme)://\(host)\(URIEncoding.encode(path, keepSlash: true))?\(queryText)"
-        var attempt = 0
-        while true {
-            attempt += 1
+        let request = HTTPRequest(method: method, url: url, headers: wire, body: body, timeout: .seconds(120))
+        return try await Self.retries.run(shouldRetry: { (failure: Failure) in failure.retryable }) {
+            (_) async throws(Failure) -> HTTPResponse in
             let response: HTTPResponse
-            do {
-                response = try await transport.send(
-                    HTTPRequest(method: method, url: url, headers: wire, body: body, timeout: .seconds(120)))
+            do throws(HTTPTransportError) {
+                response = try await transport.send(request)
             } catch {
-                guard attempt < 3, error.isRetryable else { throw Failure(status: 0, code: error.code.rawValue) }
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
-                continue
+                throw Failure(status: 0, code: error.code.rawValue, retryable: error.isRetryable)
             }
-            if (200..<300).contains(response.status) { return response }
-            if (500...599).contains(response.status), attempt < 3 {
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
-                continue
+            guard (200..<300).contains(response.status) else {
+                throw Failure(
+                    status: response.status,
+                    code: XMLText.element("Code", in: Self.text(response)) ?? "HTTP\(response.status)",
+                    retryable: (500...599).contains(response.status))
             }
-            throw Failure(
-                status: response.status, code: XMLFields.first("Code", in: response.body) ?? "HTTP\(response.status)")
+            return response
         }
     }
-}
 
-/// The few XML fields S3's multipart answers are read for: the text between `<Name>` and
-/// `</Name>`, no more (S3's documents have no attributes on these elements and no nesting of the
-/// same name).
-enum XMLFields {
-    static func first(_ name: String, in body: [UInt8]) -> String? {
-        all(name, in: body).first.map { String(decoding: $0, as: UTF8.self) }
-    }
+    /// A broken connection or a `5xx` is tried again twice.
+    private static let retries = RetryPolicy(maxAttempts: 3, base: .milliseconds(200), cap: .seconds(2))
 
-    static func first(_ name: String, in block: ArraySlice<UInt8>) -> String? {
-        all(name, in: block).first.map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func all(_ name: String, in body: some Collection<UInt8>) -> [ArraySlice<UInt8>] {
-        let bytes = Array(body)
-        let open = Array("<\(name)>".utf8)
-        let close = Array("</\(name)>".utf8)
-        var found: [ArraySlice<UInt8>] = []
-        var index = 0
-        while index + open.count <= bytes.count {
-            guard bytes[index..<index + open.count].elementsEqual(open) else {
-                index += 1
-                continue
-            }
-            let start = index + open.count
-            var end = start
-            while end + close.count <= bytes.count, !bytes[end..<end + close.count].elementsEqual(close) { end += 1 }
-            guard end + close.count <= bytes.count else { break }
-            found.append(bytes[start..<end])
-            index = end + close.count
-        }
-        return found
-    }
-
-    private static let entities = [("&quot;", "\""), ("&lt;", "<"), ("&gt;", ">"), ("&apos;", "'"), ("&amp;", "&")]
-
-    static func unescaped(_ text: String) -> String {
-        var result = ""
-        var rest = Substring(text)
-        while let first = rest.first {
-            if first == "&", let (entity, character) = entities.first(where: { rest.hasPrefix($0.0) }) {
-                result += character
-                rest = rest.dropFirst(entity.count)
-            } else {
-                result.append(first)
-                rest = rest.dropFirst()
-            }
-        }
-        return result
-    }
-
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
+    /// An answer's body as text, for `XMLText`.
+    private static func text(_ response: HTTPResponse) -> String {
+        String(decoding: response.body, as: UTF8.self)
     }
 }
