@@ -3,6 +3,7 @@ build and pushes the outputs after it, so the build holds neither a token nor cr
 job succeeds only once every output is stored, and a refused or missing artifact fails the job
 with the type CodePipeline should show."""
 import base64
+import json
 import os
 import pathlib
 import stat
@@ -191,3 +192,34 @@ def test_an_upload_the_bucket_refuses_fails_the_job_instead_of_reporting_success
     assert kind == "PermissionError" and "AccessDenied" in message
     assert output not in fake.control("/_control/objects")
     fake.configure(clear_faults=True)
+
+
+FETCH = ('creds=$(curl -s -H "Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" '
+         '"$AWS_CONTAINER_CREDENTIALS_FULL_URI"); '
+         'secret=$(echo "$creds" | python3 -c "import json,sys; print(json.load(sys.stdin)[\'SecretAccessKey\'])"); '
+         'token=$(echo "$creds" | python3 -c "import json,sys; print(json.load(sys.stdin)[\'Token\'])"); '
+         'mkdir -p "$CODEPIPELINE_OUTPUT_DIR/BuildOutput" && ')
+
+
+@pytest.mark.parametrize("make, outcome, code", [
+    # a FIFO named after the secret key: refused, its path in the failure message
+    ('mkfifo "$CODEPIPELINE_OUTPUT_DIR/BuildOutput/$secret"', "Failed", "SpecialFile"),
+    # a stray folder named after the session token: an audit line naming it
+    ('echo x > "$CODEPIPELINE_OUTPUT_DIR/BuildOutput/f" && mkdir "$CODEPIPELINE_OUTPUT_DIR/$token"', "Succeeded",
+     "NotAnOutput"),
+], ids=["refused-path", "stray-name"])
+def test_what_a_build_names_after_its_credentials_never_leaves_the_worker(staged, fake, make, outcome, code):
+    job_id, _, _ = unique_job(fake)
+    run = staged("sh", "-c", FETCH + make, args=("--build-access", "credentials"))
+    wait_reported(fake, job_id, timeout=60)
+    result = results(fake)[job_id]
+    assert result["status"] == outcome, result
+    run.stop()
+    lines = run.audit("artifact_failed")
+    assert [line["code"] for line in lines] == [code]
+    assert "(redacted)" in (result.get("failureDetails", {}).get("message", "") if outcome == "Failed"
+                            else lines[0]["artifact"])
+    credentials = fake.control("/_control/jobs")[job_id]["jobDetails"]["data"]["artifactCredentials"]
+    written = run.everything_written() + json.dumps(result)
+    for secret in (credentials["secretAccessKey"], credentials["sessionToken"]):
+        assert secret not in written

@@ -24,6 +24,9 @@ struct ArtifactStaging {
     let transfer: (String) -> ObjectTransfer
     let audit: AuditLog
     let temporaryDirectory: String
+    /// What a failure message or a name from the build's tree passes through before it leaves
+    /// (a build with credentials could name a file after them).
+    let scrubber: Scrubber
 
     var inputDirectory: String { workspace + "/" + Self.inputFolder }
     var outputDirectory: String { workspace + "/" + Self.outputFolder }
@@ -101,7 +104,10 @@ struct ArtifactStaging {
         for name in Self.names(in: outputDirectory) where !expected.contains(name) {
             audit.lifecycle(
                 .artifactFailed,
-                [("artifact", name), ("direction", "push"), ("code", "NotAnOutput"), ("failure_type", nil)])
+                [
+                    ("artifact", scrubber.scrub(name)), ("direction", "push"), ("code", "NotAnOutput"),
+                    ("failure_type", nil),
+                ])
         }
         return nil
     }
@@ -121,7 +127,8 @@ struct ArtifactStaging {
                 ("failure_type", type.rawValue),
             ])
         let verb = direction == .pull ? "pulled" : "pushed"
-        return .artifactFailed(type, "the artifact \(artifact) cannot be \(verb): \(code): \(message)")
+        return .artifactFailed(
+            type, scrubber.scrub("the artifact \(artifact) cannot be \(verb): \(code): \(message)"))
     }
 
     /// The failure type CodePipeline is told: a missing input object is `RevisionUnavailable`, a
@@ -141,16 +148,11 @@ struct ArtifactStaging {
         }
     }
 
+    /// The names in `directory` (the build's: never followed if it is a link), as they may be shown.
     private static func names(in directory: String) -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        return (Trees.names(in: descriptor) ?? []).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -114,7 +114,7 @@ final class LocalExecutor: Sendable {
                     staging = ArtifactStaging(
                         details: job.details, workspace: workspace, user: user,
                         transfer: { ObjectTransfer(artifact: $0, sidecar: sidecarClient, s3: s3) }, audit: audit,
-                        temporaryDirectory: runDirectory)
+                        temporaryDirectory: runDirectory, scrubber: scrubber)
                 }
                 if let failure = await ready(started, scrubber: scrubber) {
                     await started.stop(reason: "job_done")
