@@ -220,13 +220,20 @@ class State:
         """A fresh job document for `job_id`; its artifact key becomes a known key (caller holds the lock)."""
         self.minted += 1
         key_id = "ASIAFAKEARTIFACT%04d" % (self.minted if options.get("rotate") else 1)
-        document = job_document(job_id, options.get("third_party", False), options.get("expiration_ms"), key_id,
+        # "credential_seconds": each set expires that long after it is minted, and S3 then refuses it.
+        lifetime = options.get("credential_seconds")
+        expires = time.time() + lifetime if lifetime is not None else None
+        document = job_document(job_id, options.get("third_party", False),
+                                expires if expires is not None else options.get("expiration_ms"), key_id,
                                 options.get("input_name", "SourceOutput"),
                                 options.get("input_key", "demo/SourceOutput/src.zip"),
                                 options.get("output_key", "demo/BuildOutput/out.zip"))
         credentials = document["jobDetails"]["data"]["artifactCredentials"]
-        self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"]}
-        self.jobs[job_id] = {"options": options, "document": document}
+        self.keys[key_id] = {"secret": credentials["secretAccessKey"], "token": credentials["sessionToken"],
+                             "expires": expires}
+        # A job's earlier sets keep reaching its artifacts until they expire, as STS credentials do.
+        earlier = self.jobs.get(job_id, {}).get("artifact_keys", set())
+        self.jobs[job_id] = {"options": options, "document": document, "artifact_keys": earlier | {key_id}}
         for artifact in document["jobDetails"]["data"]["inputArtifacts"] if not options.get("no_input_object") else []:
             location = artifact["location"]["s3Location"]
             self.objects.setdefault("%s/%s" % (location["bucketName"], location["objectKey"]),
@@ -277,6 +284,8 @@ def verify_signature(handler, body, service, auth_class):
     if key["token"] is not None:
         if handler.headers.get("X-Amz-Security-Token") != key["token"] or "x-amz-security-token" not in signed_headers:
             return False, "UnrecognizedClientException", key_id
+    if key.get("expires") is not None and time.time() + STATE.clock_offset > key["expires"]:
+        return False, "ExpiredToken", key_id
     sent = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
     now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=STATE.clock_offset)
     if abs((now - sent).total_seconds()) > STATE.max_skew:
@@ -323,6 +332,8 @@ def verify_presigned(handler, body):
         return False, "AuthorizationQueryParametersError", key_id
     if params.get("X-Amz-Security-Token") != key["token"]:
         return False, "InvalidToken", key_id
+    if key.get("expires") is not None and time.time() + STATE.clock_offset > key["expires"]:
+        return False, "ExpiredToken", key_id
     signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
     now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=STATE.clock_offset)
     if (now - signed_at).total_seconds() > expires:
@@ -659,21 +670,24 @@ class Handler(BaseHTTPRequestHandler):
         presigned = self.is_presigned()
         ok, reason, key_id = verify_presigned(self, body) if presigned else verify_sigv4(self, body, "s3")
         call = {"operation": operation, "object": name, "signature": reason, "access_key": key_id,
-                "presigned": presigned, "time": time.time()}
+                "presigned": presigned, "time": time.time(),
+                "key_expires": STATE.keys.get(key_id, {}).get("expires") if key_id else None}
         with STATE.lock:
             STATE.s3_calls.append(call)
-            documents = [job["document"]["jobDetails"]["data"] for job in STATE.jobs.values()]
+            documents = [job["document"]["jobDetails"]["data"] for job in STATE.jobs.values()
+                         if key_id in job.get("artifact_keys", ())]
         def deny(status, code, message):
             call["verdict"] = code
             payload = b"" if self.command == "HEAD" else (
                 "<Error><Code>%s</Code><Message>%s</Message></Error>" % (code, message)).encode()
             self.reply(status, payload, "application/xml")
         if not ok:
-            status = 400 if reason == "BadDigest" else 403
-            return deny(status, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, reason)
+            status = 400 if reason in ("BadDigest", "ExpiredToken") else 403
+            message = "The provided token has expired." if reason == "ExpiredToken" else reason
+            return deny(status, "SignatureDoesNotMatch" if reason == "InvalidSignatureException" else reason, message)
         # The artifact credentials of a job reach its own artifacts only: inputs to read, outputs to write.
         # (Jobs minted without "rotate" share one artifact key: it reaches the artifacts of all of them.)
-        holders = [d for d in documents if d["artifactCredentials"]["accessKeyId"] == key_id]
+        holders = documents
         if not holders:
             return deny(403, "AccessDenied", "Access Denied")
         job = holders[0]
@@ -699,6 +713,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault["kind"] == "reset":
                 call["verdict"] = "reset"
                 return self.reset()
+            if fault["kind"] == "expired_token":  # as S3 answers a request signed with an expired session
+                return deny(400, "ExpiredToken", "The provided token has expired.")
             status = int(fault["kind"][4:])
             return deny(status, "AccessDenied" if status == 403 else "InternalError", "scripted fault")
         if operation not in ("GetObject", "HeadObject", "PutObject"):

@@ -9,12 +9,16 @@ import json
 import os
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import ssl
 import zipfile
 
 import pytest
+
+from conftest import JOB_ID
+from sigv4_oracle import presign_with_botocore
 
 OUTPUT = "codepipeline-us-east-1-artifacts/demo/BuildOutput/out.zip"
 MIB = 1 << 20
@@ -96,6 +100,52 @@ def test_part_urls_that_expire_between_parts_are_issued_again_and_none_is_accept
     assert all(call["signature"] == "ok" for call in parts if call["verdict"] == "ok"), "nothing accepted past expiry"
     assert fake.control("/_control/uploads") == {}
     fake.configure(clear_faults=True)
+
+
+def test_credentials_that_expire_between_parts_are_fetched_again_and_no_part_is_signed_by_an_expired_set(
+        sidecar, fake, jobcreds_bin, tmp_path):
+    # Each set of artifact credentials lives 68 s; S3 refuses one past that (400 ExpiredToken). URLs
+    # end a minute before their credentials, so the sidecar must fetch a fresh set every few seconds
+    # to keep signing; and a part S3 answers ExpiredToken is sent again with a fresh URL.
+    fake.configure(jobs={JOB_ID: {"rotate": True, "credential_seconds": 68}})
+    running = sidecar()
+    source, payload = tree_of(tmp_path, 21 * MIB)
+    fake.configure(faults=[{"operation": "UploadPart", "kind": "expired_token", "count": 1},
+                           {"operation": "UploadPart", "kind": "delay", "seconds": 3, "count": 5}])
+    pushed = push(jobcreds_bin, fake, running, source, "--multipart-threshold", "5M", "--part-size", "5M")
+    assert pushed.returncode == 0, pushed.stderr
+    parts = calls(fake, "UploadPart")
+    accepted = [call for call in parts if call["verdict"] == "ok"]
+    assert sorted(call["part"] for call in accepted) == [1, 2, 3, 4, 5]
+    assert [call["verdict"] for call in parts].count("ExpiredToken") == 1
+    assert len({call["access_key"] for call in accepted}) >= 2, "the parts were signed by fresh sets as they came"
+    every = [call for call in fake.control("/_control/s3") if call["verdict"] == "ok"]
+    assert all(call["key_expires"] is not None and call["time"] < call["key_expires"] for call in every), \
+        "nothing accepted past its credentials' expiry"
+    refreshes = [line for line in running.audit() if line["event"] == "refresh"]
+    assert len(refreshes) >= 2, refreshes
+    with zipfile.ZipFile(io.BytesIO(fake.control("/_control/objects")[OUTPUT]["body"].encode("latin-1"))) as opened:
+        assert opened.read("big.bin") == payload
+    assert fake.control("/_control/uploads") == {}
+    fake.configure(clear_faults=True)
+
+
+def test_the_fake_s3_refuses_a_url_signed_by_expired_credentials(fake):
+    # What the test above leans on: S3's own check of the signing credentials, not the sidecar's arithmetic.
+    url = fake.https + "/codepipeline-us-east-1-artifacts/demo/SourceOutput/src.zip"
+    now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    answers = []
+    for key_id, expires in (("ASIAEXPIREDSET00001", time.time() - 1), ("ASIALIVINGSET00001", time.time() + 600)):
+        fake.configure(keys={key_id: {"secret": "secret-" + key_id, "token": "token-" + key_id, "expires": expires}})
+        signed = presign_with_botocore("GET", url, {}, key_id, "secret-" + key_id, "token-" + key_id, "us-east-1",
+                                       now, 300)
+        try:
+            with urllib.request.urlopen(signed, context=ssl.create_default_context(cafile=fake.ca_bundle), timeout=30):
+                answers.append((200, b""))
+        except urllib.error.HTTPError as error:
+            answers.append((error.code, error.read()))
+    assert answers[0][0] == 400 and b"<Code>ExpiredToken</Code>" in answers[0][1], answers
+    assert answers[1][0] == 403 and b"<Code>AccessDenied</Code>" in answers[1][1], answers  # signed well, no job's
 
 
 def test_s3_refusing_the_create_fails_the_push_and_leaves_nothing(sidecar, fake, jobcreds_bin, tmp_path):

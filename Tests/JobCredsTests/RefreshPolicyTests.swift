@@ -35,6 +35,18 @@ import Testing
         #expect(RefreshPolicy().nextRefresh(for: snapshot(lifetime: .seconds(1)), now: now, random: 0) == .seconds(1))
     }
 
+    @Test func credentialsUnderTheServedFloorAreFetchedSoThatTheyCanAlwaysSignAURL() {
+        // 100 s credentials: 40-60 % of the 35 s above the 65 s signing floor, so a fresh set
+        // arrives while the old one still signs URLs of 5 s or more.
+        let policy = RefreshPolicy()
+        #expect(policy.nextRefresh(for: snapshot(lifetime: .seconds(100)), now: now, random: 0) == .seconds(14))
+        let latest = policy.nextRefresh(for: snapshot(lifetime: .seconds(100)), now: now, random: 0.999)
+        #expect(latest > .seconds(20) && latest <= .seconds(21))
+        #expect(
+            ArtifactURL.lifetime(expiresAt: now.addingTimeInterval(100 - 21), lifetime: .seconds(900), now: now)?
+                .seconds == 19)
+    }
+
     @Test func retriesBackOffExponentiallyToACap() {
         let policy = RefreshPolicy()
         #expect(policy.retryDelay(afterFailures: 1, random: 0.999) <= .seconds(1))

@@ -128,8 +128,9 @@ public struct ObjectTransfer: Sendable {
     private static let backoff = RetryPolicy(base: .milliseconds(250), cap: .seconds(2))
 
     /// Sends `request(url)` until `answer` takes the response: a broken connection or a `5xx` is
-    /// tried again three times (after up to 250 ms, 500 ms, 1 s), a `403` (an expired URL or credentials)
-    /// with a URL from `renew` up to `renewals` times; any other answer is the error it maps to.
+    /// tried again three times (after up to 250 ms, 500 ms, 1 s); a `403` (an expired URL) or a
+    /// `400 ExpiredToken` (expired credentials) with a URL from `renew`, up to `renewals` times;
+    /// any other answer is the error it maps to.
     private func exchange<Value>(
         _ what: String, url first: PresignedURL, renewals: Int,
         renew: (PresignedURL) async throws(ArtifactError) -> PresignedURL,
@@ -153,7 +154,7 @@ public struct ObjectTransfer: Sendable {
             }
             if let value = try answer(response, url) { return value }
             switch response.status {
-            case 403 where renewed < renewals:
+            case 403 where renewed < renewals, 400 where renewed < renewals && Self.code(response) == "ExpiredToken":
                 renewed += 1
                 url = try await renew(url)
             case 500...599 where failed < 3:
@@ -365,16 +366,7 @@ public struct ObjectTransfer: Sendable {
 
     /// An S3 error answer as an error: its status and `<Code>` (never the URL).
     private static func refusal(_ response: HTTPResponse, artifact: String, what: String) -> ArtifactError {
-        let body = Array(response.body.prefix(4096))
-        var code = "?"
-        let open = Array("<Code>".utf8)
-        if let start = body.indices.first(where: { body[$0...].starts(with: open) }) {
-            let value = body[(start + open.count)...].prefix { $0 != UInt8(ascii: "<") }.prefix(64)
-            code = String(
-                decoding: value.filter {
-                    (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0)
-                }, as: UTF8.self)
-        }
+        let code = Self.code(response)
         let message = "S3 refused the \(what) of \(artifact): \(response.status) \(code)"
         switch response.status {
         case 404: return ArtifactError(.objectNotFound, message)
@@ -382,5 +374,17 @@ public struct ObjectTransfer: Sendable {
         case 412: return ArtifactError(.sourceChanged, "\(artifact) changed in S3 while it was downloaded (\(code))")
         default: return ArtifactError(.transferFailed, message)
         }
+    }
+
+    /// An S3 error answer's `<Code>`, letters and digits only (at most 64), or `?`.
+    private static func code(_ response: HTTPResponse) -> String {
+        let body = Array(response.body.prefix(4096))
+        let open = Array("<Code>".utf8)
+        guard let start = body.indices.first(where: { body[$0...].starts(with: open) }) else { return "?" }
+        let value = body[(start + open.count)...].prefix { $0 != UInt8(ascii: "<") }.prefix(64)
+        return String(
+            decoding: value.filter {
+                (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0)
+            }, as: UTF8.self)
     }
 }

@@ -92,14 +92,17 @@ public struct ArtifactURL: Sendable {
             expiration: signingTime.addingTimeInterval(TimeInterval(seconds)))
     }
 
+    /// How long before the credentials that sign it a URL ends: one in use when they expire fails.
+    public static let credentialMargin: TimeInterval = 60
+
     /// When a URL signed now is signed (the whole second) and for how many seconds: at most
-    /// `lifetime`, and ending a minute before the credentials that sign it (`expiresAt`); nil
-    /// when that leaves under a second.
+    /// `lifetime`, and ending `credentialMargin` before the credentials that sign it
+    /// (`expiresAt`); nil when that leaves under a second.
     public static func lifetime(
         expiresAt: Date, lifetime: Duration, now: Date
     ) -> (signingTime: Date, seconds: Int)? {
         let signingTime = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-        let latest = expiresAt.addingTimeInterval(-60).timeIntervalSince(signingTime)
+        let latest = expiresAt.addingTimeInterval(-credentialMargin).timeIntervalSince(signingTime)
         let seconds = Int(min(Double(lifetime.components.seconds), latest.rounded(.down)).clamped(to: -1...604_800))
         return seconds >= 1 ? (signingTime, seconds) : nil
     }
