@@ -153,6 +153,22 @@ def test_a_file_is_pushed_as_the_one_entry_of_a_zip(artifacts, fake, tmp_path):
         assert info.filename == "app.jar" and info.compress_type == zipfile.ZIP_STORED  # already compressed
 
 
+def test_content_that_is_compressed_already_is_stored_whatever_its_name(artifacts, fake, tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    random_bytes = os.urandom(300_000)
+    (source / "layer").write_bytes(random_bytes)  # no suffix: an image layer, an unnamed tarball
+    (source / "notes.txt").write_bytes(b"the same line again and again\n" * 10_000)
+    (source / "half").write_bytes(b"text text text\n" * 10_000 + os.urandom(150_000))  # deflate still gains
+    (source / "tiny").write_bytes(os.urandom(4000))  # too small to look at: deflated
+    assert artifacts("push", "BuildOutput", str(source)).returncode == 0
+    with zipfile.ZipFile(io.BytesIO(stored(fake)[1])) as opened:
+        methods = {info.filename: info.compress_type for info in opened.infolist()}
+        assert opened.read("layer") == random_bytes and opened.testzip() is None
+    assert methods == {"layer": zipfile.ZIP_STORED, "notes.txt": zipfile.ZIP_DEFLATED,
+                       "half": zipfile.ZIP_DEFLATED, "tiny": zipfile.ZIP_DEFLATED}, methods
+
+
 @pytest.mark.parametrize("maker", sorted(hostile_zips.FOREIGN), ids=str)
 def test_foreign_zips_are_pulled_as_their_makers_meant(artifacts, fake, tmp_path, maker):
     body, expected = hostile_zips.FOREIGN[maker](tmp_path)

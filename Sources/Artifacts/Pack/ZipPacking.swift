@@ -45,7 +45,8 @@ public final class PackedArchive {
 
 /// Packs a directory's contents (or one file) into a zip every consumer reads: entries sorted by
 /// name, directories (empty ones too) with their modes, regular files deflated (stored when the
-/// suffix says the content is compressed already), links per `SymlinkPolicy`.
+/// suffix or a sample of the bytes says the content is compressed already: `Compressibility`),
+/// links per `SymlinkPolicy`.
 ///
 /// A file is read through a descriptor opened without following links and checked to be the file
 /// the walk saw (device and inode); its size and time are checked again after its bytes are read,
@@ -122,9 +123,12 @@ public enum ZipPacking {
                     let file = try openFile(entry, in: rootDescriptor, device: device, inode: inode)
                     defer { close(file) }
                     let suffix = entry.path.leaf.split(separator: ".").last.map { $0.lowercased() } ?? ""
+                    let compress =
+                        settings.level > 0 && !storedSuffixes.contains(suffix)
+                        && Compressibility.worthDeflating(file, size: size, buffer: buffer)
                     try writer.beginFile(
                         path: entry.path.text, permissions: entry.permissions, modified: modified, size: size,
-                        compress: !storedSuffixes.contains(suffix))
+                        compress: compress)
                     try copy(file, size: size, entry: entry, to: writer, buffer: buffer)
                 }
             } catch let error as ArtifactError {
