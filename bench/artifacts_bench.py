@@ -2,8 +2,11 @@
 """`make bench-artifacts`: `jobcreds artifacts pull|push` against the AWS CLI and Info-ZIP, on
 the same artifacts in the fake's S3 over loopback.
 
-Two artifacts: a tree of 20,000 files (1 GiB in all) and a single 1 GiB file, their bytes random
-(deflate gains nothing; both sides compress at level 6 all the same). For each:
+Three artifacts: a tree of 20,000 files (1 GiB in all) and a single 1 GiB file, their bytes random
+(content compressed already: Info-ZIP deflates it at level 6 all the same, jobcreds sees from a
+sample that deflate would gain nothing and stores it); and, so that the figures do not rest on
+that alone, a tree of 20,000 text files (1 GiB of log-like lines, which deflate shrinks about
+three times; both sides deflate at level 6). For each:
 
   push: `jobcreds artifacts push` (through the sidecar's URLs; multipart above 64 MiB)
         vs `zip -qry` + `aws s3 cp --sse aws:kms --sse-kms-key-id KEY`;
@@ -20,6 +23,7 @@ with like.
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -57,13 +61,36 @@ def pair(*runs):
     return sum(r[0] for r in runs), sum(r[1] for r in runs), max(r[2] for r in runs)
 
 
-def make_tree(root, files, total):
+def make_tree(root, files, total, text=False):
     root.mkdir(parents=True)
     size = total // files
+    corpus = log_lines(8 * MIB) if text else None
+    generator = random.Random(21)
     for index in range(files):
         directory = root / ("d%03d" % (index // 200))
         directory.mkdir(exist_ok=True)
-        (directory / ("f%05d.bin" % index)).write_bytes(os.urandom(size))
+        if text:
+            start = generator.randrange(len(corpus) - size)
+            (directory / ("f%05d.log" % index)).write_bytes(corpus[start:start + size])
+        else:
+            (directory / ("f%05d.bin" % index)).write_bytes(os.urandom(size))
+
+
+def log_lines(size):
+    """`size` bytes of build-log-like text: timestamps, levels, paths, numbers, a few hundred words."""
+    generator = random.Random(8)
+    words = ["".join(generator.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(generator.randint(2, 10)))
+             for _ in range(400)]
+    lines, length = [], 0
+    while length < size:
+        line = "2026-12-02T%02d:%02d:%02d.%03dZ %s [%s] %s/%s.swift:%d %s\n" % (
+            generator.randrange(24), generator.randrange(60), generator.randrange(60), generator.randrange(1000),
+            generator.choice(["INFO", "DEBUG", "WARN", "ERROR"]), generator.choice(words),
+            generator.choice(words), generator.choice(words), generator.randrange(2000),
+            " ".join(generator.choice(words) for _ in range(generator.randint(3, 14))))
+        lines.append(line)
+        length += len(line)
+    return "".join(lines).encode()[:size]
 
 
 def main():
@@ -109,7 +136,9 @@ def main():
         endpoint = ["--endpoint-url", fake.https]
         results = []
         artifacts = [("tree of %d files" % options.files, lambda path: make_tree(path, options.files, options.size * MIB)),
-                     ("one file", lambda path: (path.mkdir(), (path / "big.bin").write_bytes(os.urandom(options.size * MIB))))]
+                     ("one file", lambda path: (path.mkdir(), (path / "big.bin").write_bytes(os.urandom(options.size * MIB)))),
+                     ("tree of %d text files" % options.files,
+                      lambda path: make_tree(path, options.files, options.size * MIB, text=True))]
         for label, make in artifacts:
             source = work / "source"
             make(source)
