@@ -23,13 +23,13 @@ enum Compressibility {
 
     /// Whether `file` (of `size` bytes) should be deflated; `buffer` holds at least 64 KiB.
     static func worthDeflating(_ file: Int32, size: UInt64, buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        guard size >= smallest, buffer.count >= 4 * window else { return true }
+        guard size >= smallest, buffer.count >= 4 * window, let base = buffer.baseAddress else { return true }
         let offsets: [UInt64] =
             size <= UInt64(4 * window) ? [0] : (0..<4).map { (size - UInt64(window)) / 3 * UInt64($0) }
         let length = size <= UInt64(4 * window) ? Int(size) : window
         var filled = 0
         for offset in offsets {
-            let count = pread(file, buffer.baseAddress! + filled, length, off_t(offset))
+            let count = pread(file, base + filled, length, off_t(offset))
             guard count > 0 else { return true }  // the copy that follows says what is wrong
             filled += count
         }
