@@ -1047,17 +1047,27 @@ def main():
         STATE.mint(job_id, {})
         STATE.pipeline.add(job_id, {})
 
-    https = Server(("127.0.0.1", args.https_port), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    https.socket = context.wrap_socket(https.socket, server_side=True)
+    https = tls(Server(("127.0.0.1", args.https_port), Handler), cert, key)
     http = Server(("127.0.0.1", args.http_port), Handler)
     for server in (https, http):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"https_port": https.server_address[1], "http_port": http.server_address[1], "ca_bundle": ca_cert,
                       "worker": {"id": WORKER_KEY["id"], "secret": WORKER_KEY["secret"]}}), flush=True)
+    wait(args.exit_on_stdin_eof)
+
+
+def tls(server, cert, key):
+    """`server` serving HTTPS with `cert` and `key`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
+
+
+def wait(until_stdin_eof):
+    """Serves until standard input closes (the parent test process ended), or forever."""
     try:
-        if args.exit_on_stdin_eof:
+        if until_stdin_eof:
             sys.stdin.read()
         else:
             while True:

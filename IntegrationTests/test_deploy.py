@@ -187,7 +187,8 @@ def test_the_least_privilege_pod_gives_each_step_one_scoped_token_and_no_credent
         assert sidecar[key] == plain[key], key
 
 
-@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml", "pod-exec.yaml", "pod-least-privilege.yaml"])
+@pytest.mark.parametrize("manifest", ["pod.yaml", "job.yaml", "pod-exec.yaml", "pod-least-privilege.yaml",
+                                      "worker/role.yaml"])
 @pytest.mark.parametrize("version", ["1.29.0", "1.33.0"])
 def test_kubernetes_manifests_validate_strictly_against_the_api_schema(manifest, version):
     """Every object against Kubernetes' own OpenAPI schema, unknown fields refused (native
