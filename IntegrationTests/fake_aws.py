@@ -426,6 +426,20 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, {"slept": True}, "application/json")
         elif parsed.path == "/_probe/bytes":
             self.reply(200, b"x" * int(query.get("n", "0")), "application/octet-stream")
+        elif parsed.path == "/_probe/stream":  # chunked: `pieces` lines "piece N\n", `delay` s apart
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for index in range(int(query.get("pieces", "3"))):
+                    piece = b"piece %d\n" % index
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                    time.sleep(float(query.get("delay", "0.2")))
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                pass
+            self.close_connection = True
         else:
             return False
         return True

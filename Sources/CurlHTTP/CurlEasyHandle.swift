@@ -42,8 +42,12 @@ final class CurlEasyHandle: @unchecked Sendable {
         guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else {
             throw HTTPTransportError(.invalidURL, "only http:// and https:// URLs are supported")
         }
+        guard request.responseFile == nil || request.responseSink == nil else {
+            throw HTTPTransportError(.other, "a request's body goes to a file or to a sink, not both")
+        }
         let accumulator = ResponseAccumulator(
-            limit: settings.maxResponseBytes, responseFile: request.responseFile, bodyFile: request.bodyFile)
+            limit: settings.maxResponseBytes, responseFile: request.responseFile, bodyFile: request.bodyFile,
+            responseSink: request.responseSink)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers {
@@ -98,6 +102,9 @@ final class CurlEasyHandle: @unchecked Sendable {
 
         let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
         if result != CURLE_OK {
+            if accumulator.sinkStopped {
+                throw HTTPTransportError(.stopped, "the stream's reader stopped it")
+            }
             if accumulator.fileError != 0 {
                 throw HTTPTransportError(
                     .other, "cannot use the transfer's file: \(String(cString: strerror(accumulator.fileError)))")
@@ -166,6 +173,13 @@ private func curlWriteBody(
     guard let data, let context else { return 0 }
     let accumulator = ResponseAccumulator.from(opaque: context)
     let length = size * count
+    if accumulator.bodyGoesToSink, let sink = accumulator.responseSink {
+        guard sink.receive(UnsafeRawBufferPointer(start: data, count: length)) else {
+            accumulator.sinkStopped = true
+            return 0
+        }
+        return length
+    }
     if accumulator.bodyGoesToFile, let file = accumulator.responseFile {
         guard accumulator.fileBytes + Int64(length) <= file.length else {
             accumulator.overLimit = true

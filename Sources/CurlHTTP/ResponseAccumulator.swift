@@ -13,20 +13,27 @@ final class ResponseAccumulator {
     /// Where a 2xx body goes, and how much of it has arrived.
     let responseFile: FileSlice?
     var fileBytes: Int64 = 0
+    /// Where a 2xx body goes as it arrives; whether it asked to stop.
+    let responseSink: ResponseSink?
+    var sinkStopped = false
     /// Where the request body comes from, and how much of it has been sent.
     let bodyFile: FileSlice?
     var bodyFileSent: Int64 = 0
     /// Why writing or reading a file failed (errno), for the error message.
     var fileError: Int32 = 0
 
-    init(limit: Int, responseFile: FileSlice? = nil, bodyFile: FileSlice? = nil) {
+    init(limit: Int, responseFile: FileSlice? = nil, bodyFile: FileSlice? = nil, responseSink: ResponseSink? = nil) {
         self.limit = limit
         self.responseFile = responseFile
+        self.responseSink = responseSink
         self.bodyFile = bodyFile
     }
 
     /// Whether the body arriving now belongs in `responseFile`.
     var bodyGoesToFile: Bool { responseFile != nil && (200..<300).contains(status) }
+
+    /// Whether the body arriving now goes to `responseSink`.
+    var bodyGoesToSink: Bool { responseSink != nil && (200..<300).contains(status) }
 
     /// The pointer libcurl hands back to the callbacks; unretained: `perform` keeps `self` alive
     /// for the whole transfer.

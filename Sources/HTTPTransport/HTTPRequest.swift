@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable {
     /// body is kept in memory as usual, so an error document can still be read. A 2xx body longer
     /// than the slice fails the request with `responseTooLarge`.
     public var responseFile: FileSlice?
+    /// Where a 2xx response's body goes as it arrives instead of memory (a stream); see
+    /// `ResponseSink`. At most one of `responseFile` and `responseSink`.
+    public var responseSink: ResponseSink?
     /// How long the whole exchange may take, connection included.
     public var timeout: Duration
     /// How long establishing the connection may take.
@@ -25,10 +28,11 @@ public struct HTTPRequest: Sendable {
     public init(
         method: String, url: String, headers: HTTPHeaders = [], body: [UInt8] = [],
         timeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3), bodyFile: FileSlice? = nil,
-        responseFile: FileSlice? = nil
+        responseFile: FileSlice? = nil, responseSink: ResponseSink? = nil
     ) {
         self.bodyFile = bodyFile
         self.responseFile = responseFile
+        self.responseSink = responseSink
         self.method = method
         self.url = url
         self.headers = headers

@@ -19,6 +19,8 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
         case connectionReset
         /// The response was larger than the transport accepts.
         case responseTooLarge
+        /// The request's `ResponseSink` stopped the transfer (its reader had what it wanted).
+        case stopped
         /// Anything else the HTTP library reported.
         case other
     }
@@ -41,7 +43,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch code {
         case .dnsFailure, .connectionRefused, .timedOut, .connectionReset, .other: true
-        case .invalidURL, .tlsFailure, .responseTooLarge: false
+        case .invalidURL, .tlsFailure, .responseTooLarge, .stopped: false
         }
     }
 

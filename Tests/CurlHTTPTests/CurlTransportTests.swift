@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import HTTPTransport
+import Synchronization
 import TestSupport
 import Testing
 
@@ -81,6 +82,47 @@ import Testing
         await #expect {
             _ = try await transport.send(HTTPRequest(method: "GET", url: "\(fake.http)/_probe/bytes?n=65537"))
         } throws: { ($0 as? HTTPTransportError)?.code == .responseTooLarge }
+    }
+
+    @Test func aStreamedBodyReachesTheSinkPieceByPieceAsItArrives() async throws {
+        let pieces = Mutex<[(String, ContinuousClock.Instant)]>([])
+        let started = ContinuousClock.now
+        let response = try await transport.send(
+            HTTPRequest(
+                method: "GET", url: "\(fake.https)/_probe/stream?pieces=4&delay=0.3", timeout: .seconds(10),
+                responseSink: ResponseSink { bytes in
+                    pieces.withLock { $0.append((String(decoding: bytes, as: UTF8.self), .now)) }
+                    return true
+                }))
+        let ended = ContinuousClock.now
+        let received = pieces.withLock { $0 }
+        #expect(response.status == 200 && response.body.isEmpty, "the body went to the sink, not to memory")
+        #expect(received.map(\.0).joined() == "piece 0\npiece 1\npiece 2\npiece 3\n")
+        let first = try #require(received.first?.1)
+        #expect(first - started < .milliseconds(900) && ended - first >= .milliseconds(800), "read as it arrived")
+    }
+
+    @Test func aSinkThatHasWhatItWantsStopsTheStream() async throws {
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await transport.send(
+                HTTPRequest(
+                    method: "GET", url: "\(fake.https)/_probe/stream?pieces=20&delay=0.3", timeout: .seconds(10),
+                    responseSink: ResponseSink { _ in false }))
+        } throws: { ($0 as? HTTPTransportError)?.code == .stopped }
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
+    @Test func anErrorAnswerToAStreamedRequestKeepsItsBodyInMemory() async throws {
+        let called = Mutex(false)
+        let response = try await transport.send(
+            HTTPRequest(
+                method: "GET", url: "\(fake.https)/no-such-route",
+                responseSink: ResponseSink { _ in
+                    called.withLock { $0 = true }
+                    return true
+                }))
+        #expect(response.status == 404 && !response.body.isEmpty && !called.withLock { $0 })
     }
 
     @Test func refusedConnectionsAndBadURLsAreNamed() async throws {
