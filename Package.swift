@@ -16,6 +16,7 @@ import PackageDescription
 ///   Artifacts          Archive, AWSSigning, HTTPTransport, HTTPCore, CryptoPrimitives
 ///   Archive            CArchive
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
+///   Kubernetes         HTTPTransport, HTTPCore
 ///   AWSIdentity        AWSSigning, HTTPTransport, HTTPCore, Logging
 ///   AWSSigning         CryptoPrimitives, HTTPCore
 ///   CurlHTTP           HTTPTransport, HTTPCore, CCurl, CCurlShims
@@ -34,7 +35,8 @@ import PackageDescription
 /// archive check, extraction through descriptors, the tree walk, transfers through the sidecar's
 /// URLs). Archive: the zip central-directory check, libarchive's readers and zip writer. JobCreds: the sidecar (check, serve; the
 /// audited layer, the pure router, the cache, audit, metrics). CodePipeline: the client and the
-/// allowlisted projection. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
+/// allowlisted projection. Kubernetes: the few API calls the worker makes (create, get, list,
+/// merge-patch, delete, watch), JSON over the transport. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
 /// pure values, AWS dates, clocks, the credentials-source seam. HTTPTransport: the client's
 /// transport protocol and retries. HTTPCore: header fields and host rules for client, server and
 /// signer. CurlHTTP, MicroHTTPServer, CryptoPrimitives, Archive: the only code that touches
@@ -99,6 +101,7 @@ let package = Package(
             name: "Artifacts",
             dependencies: ["Archive", "AWSSigning", "HTTPTransport", "HTTPCore", "CryptoPrimitives"],
             swiftSettings: strictSwift),
+        .target(name: "Kubernetes", dependencies: ["HTTPCore", "HTTPTransport"], swiftSettings: strictSwift),
         .target(
             name: "CodePipeline",
             dependencies: ["AWSSigning", "HTTPTransport", .product(name: "Logging", package: "swift-log")],
@@ -164,6 +167,9 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "KubernetesTests", dependencies: ["Kubernetes", "CurlHTTP", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTransport", "TestSupport"],
             swiftSettings: strictSwift),

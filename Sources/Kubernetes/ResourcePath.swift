@@ -1,0 +1,62 @@
+/// Where a kind of object lives in the API: `/apis/batch/v1/namespaces/NS/jobs`, say.
+public struct ResourcePath: Sendable, Equatable {
+    /// The API group, empty for the core group.
+    public var group: String
+    public var version: String
+    public var namespace: String
+    /// The resource's plural name: `jobs`, `pods`, `events`, `podtemplates`.
+    public var resource: String
+
+    public init(group: String, version: String, namespace: String, resource: String) {
+        self.group = group
+        self.version = version
+        self.namespace = namespace
+        self.resource = resource
+    }
+
+    public static func jobs(in namespace: String) -> ResourcePath {
+        ResourcePath(group: "batch", version: "v1", namespace: namespace, resource: "jobs")
+    }
+
+    public static func pods(in namespace: String) -> ResourcePath {
+        ResourcePath(group: "", version: "v1", namespace: namespace, resource: "pods")
+    }
+
+    public static func events(in namespace: String) -> ResourcePath {
+        ResourcePath(group: "", version: "v1", namespace: namespace, resource: "events")
+    }
+
+    public static func podTemplates(in namespace: String) -> ResourcePath {
+        ResourcePath(group: "", version: "v1", namespace: namespace, resource: "podtemplates")
+    }
+
+    /// The collection's path, or one object's when `name` is given.
+    func path(_ name: String? = nil) -> String {
+        let root = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
+        let collection = "\(root)/namespaces/\(Self.escape(namespace))/\(resource)"
+        return name.map { "\(collection)/\(Self.escape($0))" } ?? collection
+    }
+
+    /// A path segment or query value, percent-encoded but for RFC 3986's unreserved characters.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                escaped.append(Character(Unicode.Scalar(byte)))
+            default:
+                let digits = Array("0123456789ABCDEF")
+                escaped += "%" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xf)])
+            }
+        }
+        return escaped
+    }
+
+    /// `?a=b&c=d` of the items whose value is not nil, or nothing.
+    static func query(_ items: [(String, String?)]) -> String {
+        let present = items.compactMap { name, value in value.map { "\(name)=\(escape($0))" } }
+        return present.isEmpty ? "" : "?" + present.joined(separator: "&")
+    }
+}
