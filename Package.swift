@@ -16,7 +16,7 @@ import PackageDescription
 ///   Artifacts          Archive, AWSSigning, HTTPTransport, HTTPCore, CryptoPrimitives
 ///   Archive            CArchive
 ///   CodePipeline       AWSSigning, HTTPTransport, Logging
-///   Kubernetes         HTTPTransport, HTTPCore
+///   Kubernetes         HTTPTransport, HTTPCore, Yams
 ///   AWSIdentity        AWSSigning, HTTPTransport, HTTPCore, Logging
 ///   AWSSigning         CryptoPrimitives, HTTPCore
 ///   CurlHTTP           HTTPTransport, HTTPCore, CCurl, CCurlShims
@@ -62,6 +62,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         // The Prometheus text format and its registry (counters, gauges, histograms) without Foundation.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // kubeconfig files are YAML; a YAML parser is not a thing to write by hand.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries, as Debian ships them, and typed wrappers for what Swift cannot call:
@@ -101,7 +103,9 @@ let package = Package(
             name: "Artifacts",
             dependencies: ["Archive", "AWSSigning", "HTTPTransport", "HTTPCore", "CryptoPrimitives"],
             swiftSettings: strictSwift),
-        .target(name: "Kubernetes", dependencies: ["HTTPCore", "HTTPTransport"], swiftSettings: strictSwift),
+        .target(
+            name: "Kubernetes", dependencies: ["HTTPCore", "HTTPTransport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSwift),
         .target(
             name: "CodePipeline",
             dependencies: ["AWSSigning", "HTTPTransport", .product(name: "Logging", package: "swift-log")],

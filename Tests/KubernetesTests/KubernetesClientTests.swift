@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import Synchronization
 import TestSupport
@@ -148,6 +149,27 @@ import Testing
         await #expect { _ = try await client.get(jobs, "cp-throttled", as: Metadata.self) } throws: {
             ($0 as? KubernetesError)?.code == 401
         }
+    }
+
+    @Test func aKubeconfigForTheFakeReachesIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubeconfig-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("config")
+        try Data(
+            """
+            current-context: fake
+            clusters: [{name: fake, cluster: {server: "\(fake.url)", certificate-authority: "\(fake.caBundle)"}}]
+            users: [{name: w, user: {token: \(Self.token)}}]
+            contexts: [{name: fake, context: {cluster: fake, user: w, namespace: builds}}]
+            """.utf8
+        ).write(to: path)
+        let access = try ClusterAccess.kubeconfig(path.path)
+        let client = KubernetesClient(
+            server: access.server, transport: CurlTransport(settings: .init(caBundle: access.caBundle)),
+            token: access.token)
+        let _: Metadata = try await fake.client(token: .fixed(Self.token)).create(jobs, Self.job("cp-seen"))
+        let (items, _) = try await client.listAll(.jobs(in: access.namespace ?? "default"), as: Metadata.self)
+        #expect(items.compactMap(\.metadata.name) == ["cp-seen"])
     }
 
     @Test func linesAreSplitWhateverThePiecesTheyComeIn() {
