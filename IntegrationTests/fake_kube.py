@@ -42,6 +42,7 @@ Control endpoints (no token needed; under /_control):
   POST /_control/settings {"history": N, "bookmark_seconds": S, "split_chunks": bool}
   GET  /_control/objects  every stored object
   GET  /_control/requests every API request seen
+  GET  /_control/open_watches  how many watch streams are open
   POST /_control/reset
 
 Usage: fake_kube.py --state-dir DIR prints one JSON line {"port", "ca_bundle"} once listening.
@@ -54,6 +55,7 @@ import datetime
 import json
 import os
 import re
+import select
 import socket
 import ssl
 import sys
@@ -104,6 +106,7 @@ class Refusal(Exception):
 class State:
     def __init__(self):
         self.lock = threading.Condition()
+        self.open_watches = 0  # live streams, not state: a reset leaves it alone
         self.reset()
 
     def reset(self):
@@ -416,6 +419,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.flush()
 
+        with STATE.lock:
+            STATE.open_watches += 1
         try:
             with STATE.lock:
                 generation = STATE.watch_generation
@@ -448,6 +453,9 @@ class Handler(BaseHTTPRequestHandler):
                     current = STATE.revision
                 if dropped:
                     return self.drop()
+                if select.select([self.connection], [], [], 0)[0]:  # a watcher sends nothing: it closed
+                    self.close_connection = True
+                    return
                 for revision, event_type, key, obj, old in pending:
                     position = revision
                     if key[1] != route["plural"]:
@@ -470,6 +478,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self.end_chunks()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
+        finally:
+            with STATE.lock:
+                STATE.open_watches -= 1
 
     def end_chunks(self):
         self.wfile.write(b"0\r\n\r\n")
@@ -508,6 +519,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, [obj for _, obj in sorted(STATE.objects.items())])
             elif path == "/_control/requests":
                 return self.reply(200, STATE.requests)
+            elif path == "/_control/open_watches":
+                return self.reply(200, STATE.open_watches)
             elif path == "/_control/reset":
                 STATE.reset()
             else:

@@ -16,6 +16,10 @@ CURLcode CCurlShims_setopt_data_callback(CURL *handle, CURLoption option, CCurlS
     return curl_easy_setopt(handle, option, callback);
 }
 
+CURLcode CCurlShims_setopt_progress_callback(CURL *handle, CURLoption option, CCurlShims_progress_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
 CURLcode CCurlShims_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -99,6 +99,13 @@ final class CurlEasyHandle: @unchecked Sendable {
         try check(
             CCurlShims_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
         try check(CCurlShims_setopt_ptr(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
+        if request.responseSink != nil {
+            try check(
+                CCurlShims_setopt_progress_callback(handle, CURLOPT_XFERINFOFUNCTION, curlProgress),
+                "CURLOPT_XFERINFOFUNCTION")
+            try check(CCurlShims_setopt_ptr(handle, CURLOPT_XFERINFODATA, context), "CURLOPT_XFERINFODATA")
+            try check(CCurlShims_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
+        }
 
         let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
         if result != CURLE_OK {
@@ -207,6 +214,18 @@ private func curlWriteBody(
         accumulator.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
     }
     return length
+}
+
+/// Stops a streamed transfer whose reader asked to stop (libcurl asks about once a second).
+private func curlProgress(
+    _ context: UnsafeMutableRawPointer?, _ downloadTotal: curl_off_t, _ downloaded: curl_off_t,
+    _ uploadTotal: curl_off_t, _ uploaded: curl_off_t
+) -> Int32 {
+    guard let context else { return 0 }
+    let accumulator = ResponseAccumulator.from(opaque: context)
+    guard accumulator.responseSink?.stopRequested() == true else { return 0 }
+    accumulator.sinkStopped = true
+    return 1
 }
 
 private func curlReadBody(

@@ -128,11 +128,12 @@ public final class KubernetesClient: Sendable {
         ])
         let url = server + path.path() + query
         return AsyncThrowingStream { continuation in
+            let stop = StopFlag()
             let task = Task { [self] in
                 do throws(KubernetesError) {
                     let splitter = LineSplitter()
                     let failure = Mutex<KubernetesError?>(nil)
-                    let sink = ResponseSink { bytes in
+                    let sink = ResponseSink(stopRequested: { stop.raised }) { bytes in
                         guard let lines = splitter.lines(bytes) else {
                             failure.withLock { $0 = .unreadable("a watch event longer than 4 MiB") }
                             return false
@@ -159,7 +160,10 @@ public final class KubernetesClient: Sendable {
                     continuation.finish(throwing: error)
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                stop.raise()
+                task.cancel()
+            }
         }
     }
 
@@ -231,4 +235,11 @@ public final class KubernetesClient: Sendable {
             throw KubernetesError.unreadable("a document that is not the \(type) asked for: \(error)")
         }
     }
+}
+
+/// Set once a watch's reader has gone: the transport ends the stream at its next look.
+private final class StopFlag: Sendable {
+    private let flag = Mutex(false)
+    var raised: Bool { flag.withLock { $0 } }
+    func raise() { flag.withLock { $0 = true } }
 }

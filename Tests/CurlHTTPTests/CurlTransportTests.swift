@@ -113,6 +113,19 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(3))
     }
 
+    @Test func aQuietStreamEndsSoonAfterItsReaderAsksToStop() async throws {
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await transport.send(
+                HTTPRequest(
+                    method: "GET", url: "\(fake.https)/_probe/stream?pieces=3&delay=5", timeout: .seconds(20),
+                    responseSink: ResponseSink(stopRequested: { ContinuousClock.now - started > .milliseconds(500) }) {
+                        _ in true
+                    }))
+        } throws: { ($0 as? HTTPTransportError)?.code == .stopped }
+        #expect(ContinuousClock.now - started < .seconds(3), "not the 5 s until the next piece")
+    }
+
     @Test func anErrorAnswerToAStreamedRequestKeepsItsBodyInMemory() async throws {
         let called = Mutex(false)
         let response = try await transport.send(

@@ -115,6 +115,31 @@ import Testing
         #expect(bookmarks >= 1)
     }
 
+    @Test func aWatchWhoseReaderStopsEndsWithoutWaitingForTheServer() async throws {
+        try await fake.control("/_control/settings", "{\"bookmark_seconds\": 60}")
+        let client = fake.client(token: .fixed(Self.token))
+        let (_, version) = try await client.listAll(jobs, as: Metadata.self)
+        let started = ContinuousClock.now
+        let reader = Task {
+            for try await _ in client.watch(jobs, resourceVersion: version, timeoutSeconds: 30, as: Metadata.self) {}
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        reader.cancel()
+        _ = await reader.result
+        try await Task.sleep(for: .seconds(2))
+        let watches = try JSONDecoder().decode(
+            [Request].self, from: Data(try await fake.control("/_control/requests", ""))
+        )
+        .filter { $0.query["watch"] == "1" }
+        #expect(watches.count == 1 && ContinuousClock.now - started < .seconds(5))
+        let open = String(decoding: try await fake.control("/_control/open_watches", ""), as: UTF8.self)
+        #expect(open == "0", "the stream was closed: \(open)")
+    }
+
+    struct Request: Decodable {
+        var query: [String: String]
+    }
+
     @Test func aWatchFromAVersionPastTheHistoryEndsWith410() async throws {
         let client = fake.client(token: .fixed(Self.token))
         let _: Metadata = try await client.create(jobs, Self.job("cp-old"))
