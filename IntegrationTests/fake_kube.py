@@ -27,6 +27,13 @@ test_fake_kube.py) and to the schema by `kubernetes-validate` (strict) on every 
   anything (the test's own admin).
 - Faults: a scripted status (`429` with `Retry-After`, `500`, ...) for matching requests, a
   connection reset, the API down for N seconds (connections closed at once).
+- A Job controller and a scripted "kubelet": an unsuspended Job gets one pod (owned by it, labelled
+  `batch.kubernetes.io/job-name`) whose life follows the test's script (Pending with a reason and
+  its Warning event, unschedulable, Running, Succeeded/Failed with an exit code, `OOMKilled`, a
+  termination message, eviction); a terminal pod ends its Job as the Job controller would
+  (`podFailurePolicy` FailJob/Ignore, `backoffLimit: 0`, `Complete`), `activeDeadlineSeconds`
+  fails it (`DeadlineExceeded`), `ttlSecondsAfterFinished` deletes it (waiting on finalizers). A
+  pod deleted out of band is not replaced.
 - Every API request is recorded (method, path, query, user, status, body) for the tests' checks.
 
 Documented, not observed: the 410 window's size, the bookmark cadence, the Job defaults and the
@@ -37,6 +44,8 @@ Control endpoints (no token needed; under /_control):
   POST /_control/rbac     {"user": USER, "role": YAML text of a Role or null}
   POST /_control/faults   [{"verb", "resource", "name", "status", "reason", "retry_after", "kind",
                             "count", "seconds"}, ...]  (kind: "status" (default), "reset", "down")
+  POST /_control/script   {"job": NAME, "steps": [{"after": S, "phase", "reason", "message", "exit",
+                            "oom", "termination_message", "container", "unschedulable", "evicted"}, ...]}
   POST /_control/drop_watches
   POST /_control/compact  {"keep": N}: only the last N changes stay watchable
   POST /_control/settings {"history": N, "bookmark_seconds": S, "split_chunks": bool}
@@ -123,6 +132,9 @@ class State:
             self.bookmark_seconds = 1.0
             self.split_chunks = False
             self.watch_generation = 0  # bumped to drop every open watch
+            # The Job controller's and kubelet's memory: scripts by Job name, pods' timelines by uid.
+            self.scripts, self.timelines = {}, {}
+            self.started, self.finished, self.launched = {}, {}, set()
             self.lock.notify_all()
 
     def change(self, kind, key, obj, old=None):
@@ -501,6 +513,8 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.roles[payload["user"]] = role["rules"]
             elif path == "/_control/faults":
                 STATE.faults = list(payload)
+            elif path == "/_control/script":  # the life of the Job's pod: steps, each "after" s the one before
+                STATE.scripts[payload["job"]] = payload["steps"]
             elif path == "/_control/drop_watches":
                 STATE.watch_generation += 1
                 STATE.lock.notify_all()
@@ -734,7 +748,7 @@ def api_delete(route, query, raw, _content_type):
         if query.get("dryRun") == "All":
             return 200, copy.deepcopy(obj)
         result = delete_object(route, obj)
-        if key_of(route) in STATE.objects:  # held by its finalizers: marked, not gone
+        if key_of(route) in STATE.objects or route["plural"] == "pods":  # held by finalizers; a pod's last state
             return 200, copy.deepcopy(result)
     return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                  "details": {"name": route["name"], "group": route["group"], "kind": route["plural"],
@@ -742,6 +756,196 @@ def api_delete(route, query, raw, _content_type):
 
 
 API = {"create": api_create, "get": api_get, "list": api_list, "patch": api_patch, "delete": api_delete}
+
+
+# -- the Job controller and the "kubelet": documented behaviour, scripted pods ----------------
+
+DEFAULT_TIMELINE = [{"after": 0.1, "phase": "Running"}, {"after": 0.3, "phase": "Succeeded", "exit": 0}]
+
+
+def job_route(namespace, plural="jobs", group="batch", name=""):
+    return {"group": group, "version": "v1", "namespace": namespace, "plural": plural, "name": name}
+
+
+def owned_pods(job):
+    uid = job["metadata"]["uid"]
+    return [pod for key, pod in STATE.objects.items() if key[1] == "pods"
+            and any(owner.get("uid") == uid for owner in pod["metadata"].get("ownerReferences", []))]
+
+
+def set_status(route, obj, status):
+    new = copy.deepcopy(obj)
+    new["status"] = status
+    STATE.change("MODIFIED", key_of(route), new, obj)
+    return new
+
+
+def finish_job(job, condition, reason=None, message=None):
+    """The Job's terminal conditions, as the Job controller writes them (caller holds the lock)."""
+    route = job_route(job["metadata"]["namespace"], name=job["metadata"]["name"])
+    status = copy.deepcopy(job.get("status", {}))
+    now = now_text()
+    conditions = []
+    if condition == "Complete":
+        conditions.append({"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now})
+        status["succeeded"] = 1
+        status["completionTime"] = now
+    else:
+        conditions.append({"type": "FailureTarget", "status": "True", "reason": reason, "message": message,
+                           "lastTransitionTime": now})
+        status["failed"] = status.get("failed", 0) + 1
+    conditions.append(dict({"type": condition, "status": "True", "lastTransitionTime": now},
+                           **({"reason": reason, "message": message} if reason else {})))
+    status["conditions"] = status.get("conditions", []) + conditions
+    status["active"] = 0
+    STATE.finished[job["metadata"]["uid"]] = time.time()
+    set_status(route, job, status)
+
+
+def pod_failure_rule(job, pod):
+    """The first podFailurePolicy rule the failed pod matches: (index, action, exit code) or None."""
+    states = {status["name"]: status.get("state", {}) for status in pod["status"].get("containerStatuses", [])}
+    disrupted = any(c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+                    for c in pod["status"].get("conditions", []))
+    for index, rule in enumerate((job["spec"].get("podFailurePolicy") or {}).get("rules", [])):
+        codes = rule.get("onExitCodes")
+        if codes:
+            for name, state in states.items():
+                if codes.get("containerName") not in (None, name) or "terminated" not in state:
+                    continue
+                code = state["terminated"]["exitCode"]
+                inside = code in codes.get("values", [])
+                if code != 0 and (inside if codes.get("operator") == "In" else not inside):
+                    return index, rule["action"], code, name
+        for condition in rule.get("onPodConditions", []):
+            if condition.get("type") == "DisruptionTarget" and disrupted:
+                return index, rule["action"], None, None
+    return None
+
+
+def start_pod(job):
+    metadata = job["spec"]["template"].get("metadata", {})
+    name = "%s-%s" % (job["metadata"]["name"], uuid.uuid4().hex[:5])
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": name, "namespace": job["metadata"]["namespace"], "uid": str(uuid.uuid4()),
+                        "creationTimestamp": now_text(), "labels": dict(metadata.get("labels", {})),
+                        "annotations": dict(metadata.get("annotations", {})),
+                        "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job["metadata"]["name"],
+                                             "uid": job["metadata"]["uid"], "controller": True,
+                                             "blockOwnerDeletion": True}]},
+           "spec": copy.deepcopy(job["spec"]["template"]["spec"]),
+           "status": {"phase": "Pending", "conditions": [], "containerStatuses": []}}
+    STATE.change("ADDED", ("", "pods", pod["metadata"]["namespace"], name), pod)
+    steps = copy.deepcopy(STATE.scripts.get(job["metadata"]["name"], DEFAULT_TIMELINE))
+    STATE.timelines[pod["metadata"]["uid"]] = {"due": time.time() + (steps[0].get("after", 0) if steps else 0),
+                                               "steps": steps}
+
+
+def event(pod, reason, message, kind="Warning"):
+    namespace = pod["metadata"]["namespace"]
+    name = "%s.%s" % (pod["metadata"]["name"], uuid.uuid4().hex[:8])
+    STATE.change("ADDED", ("", "events", namespace, name), {
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+        "involvedObject": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": namespace,
+                           "uid": pod["metadata"]["uid"]},
+        "reason": reason, "message": message, "type": kind, "count": 1, "firstTimestamp": now_text(),
+        "lastTimestamp": now_text(), "source": {"component": "kubelet"}})
+
+
+def apply_step(pod, step):
+    """One scripted moment of a pod's life: what the kubelet (or scheduler) would write."""
+    route = job_route(pod["metadata"]["namespace"], "pods", "", pod["metadata"]["name"])
+    status = copy.deepcopy(pod["status"])
+    containers = [container["name"] for container in pod["spec"].get("containers", [])]
+    phase = step.get("phase", status["phase"])
+    if step.get("unschedulable"):
+        status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                 "message": step.get("message", "0/3 nodes are available")}]
+        event(pod, "FailedScheduling", step.get("message", "0/3 nodes are available"))
+    elif step.get("reason"):  # a container that cannot start: ErrImagePull, CreateContainerConfigError, ...
+        status["containerStatuses"] = [{"name": name, "ready": False, "restartCount": 0, "image": "",
+                                        "imageID": "", "state": {"waiting": {"reason": step["reason"],
+                                                                             "message": step.get("message", "")}}}
+                                       for name in containers]
+        event(pod, "Failed", step.get("message", step["reason"]))
+    elif phase == "Running":
+        status["containerStatuses"] = [{"name": name, "ready": True, "restartCount": 0, "image": "", "imageID": "",
+                                        "state": {"running": {"startedAt": now_text()}}} for name in containers]
+    elif phase in ("Succeeded", "Failed"):
+        code = step.get("exit", 0 if phase == "Succeeded" else 1)
+        terminated = {"exitCode": code, "reason": "OOMKilled" if step.get("oom") else ("Completed" if code == 0 else "Error"),
+                      "startedAt": now_text(), "finishedAt": now_text()}
+        if step.get("termination_message") is not None:
+            terminated["message"] = step["termination_message"]
+        status["containerStatuses"] = [{"name": name, "ready": False, "restartCount": 0, "image": "", "imageID": "",
+                                        "state": {"terminated": dict(terminated) if name == step.get("container", "build")
+                                                  else {"exitCode": 0, "reason": "Completed"}}}
+                                       for name in containers]
+    if step.get("evicted"):
+        status["conditions"] = status.get("conditions", []) + [
+            {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI"}]
+        phase = "Failed"
+    status["phase"] = phase
+    return set_status(route, pod, status)
+
+
+def control_loop():
+    """Every 50 ms: unsuspended Jobs get their pod, pods follow their script, terminal pods end
+    their Job (podFailurePolicy, backoffLimit 0), deadlines and TTLs run."""
+    while True:
+        time.sleep(0.05)
+        with STATE.lock:
+            now = time.time()
+            for key, job in list(STATE.objects.items()):
+                if key[1] != "jobs" or key not in STATE.objects:
+                    continue
+                job = STATE.objects[key]
+                route = job_route(key[2], name=key[3])
+                finished = STATE.finished.get(job["metadata"]["uid"])
+                ttl = job["spec"].get("ttlSecondsAfterFinished")
+                if finished is not None:
+                    if ttl is not None and now >= finished + ttl and not job["metadata"].get("deletionTimestamp"):
+                        delete_object(route, job)
+                    continue
+                if job["metadata"].get("deletionTimestamp") or job["spec"].get("suspend"):
+                    continue
+                if "startTime" not in job.get("status", {}):
+                    job = set_status(route, job, dict(job.get("status", {}), startTime=now_text(), active=1))
+                    STATE.started[job["metadata"]["uid"]] = now
+                deadline = job["spec"].get("activeDeadlineSeconds")
+                if deadline is not None and now >= STATE.started.get(job["metadata"]["uid"], now) + deadline:
+                    for pod in owned_pods(job):
+                        delete_object(job_route(key[2], "pods", "", pod["metadata"]["name"]), pod)
+                    finish_job(job, "Failed", "DeadlineExceeded", "Job was active longer than specified deadline")
+                    continue
+                pods = owned_pods(job)
+                if not pods:
+                    if job["metadata"]["uid"] in STATE.launched:
+                        continue  # its pod was deleted out of band: this controller does not start another
+                    STATE.launched.add(job["metadata"]["uid"])
+                    start_pod(job)
+                    continue
+                for pod in pods:
+                    if pod["status"]["phase"] == "Failed":
+                        rule = pod_failure_rule(job, pod)
+                        if rule is not None and rule[1] == "FailJob":
+                            finish_job(job, "Failed", "PodFailurePolicy",
+                                       "Container %s for pod %s/%s failed with exit code %d matching FailJob rule at "
+                                       "index %d" % (rule[3], key[2], pod["metadata"]["name"], rule[2], rule[0]))
+                        elif rule is not None and rule[1] == "Ignore":
+                            delete_object(job_route(key[2], "pods", "", pod["metadata"]["name"]), pod)
+                            STATE.launched.discard(job["metadata"]["uid"])
+                        elif job["spec"].get("backoffLimit", 6) == 0:
+                            finish_job(job, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+                    elif pod["status"]["phase"] == "Succeeded":
+                        finish_job(job, "Complete")
+            for key, pod in list(STATE.objects.items()):
+                timeline = STATE.timelines.get(pod["metadata"]["uid"]) if key[1] == "pods" else None
+                while timeline is not None and timeline["steps"] and now >= timeline["due"] and key in STATE.objects:
+                    step = timeline["steps"].pop(0)
+                    apply_step(STATE.objects[key], step)
+                    if timeline["steps"]:
+                        timeline["due"] = now + timeline["steps"][0].get("after", 0)
 
 
 class Server(ThreadingHTTPServer):
@@ -762,6 +966,7 @@ def main():
     ca_cert, cert, key = make_certificates(args.state_dir)
     server = tls(Server(("127.0.0.1", args.port), Handler), cert, key)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=control_loop, daemon=True).start()
     print(json.dumps({"port": server.server_address[1], "ca_bundle": ca_cert}), flush=True)
     wait(args.exit_on_stdin_eof)
 

@@ -172,7 +172,7 @@ def test_the_python_client_watches_from_a_version_with_bookmarks_across_split_ch
     def later():
         time.sleep(0.5)
         batch.create_namespaced_job("builds", job("cp-b"))
-        batch.patch_namespaced_job("cp-b", "builds", {"spec": {"suspend": False}})
+        batch.patch_namespaced_job("cp-b", "builds", {"spec": {"activeDeadlineSeconds": 600}})
         batch.create_namespaced_job("builds", job("cp-other", {"app": "someone-else"}))
         batch.delete_namespaced_job("cp-b", "builds")
 
@@ -279,3 +279,105 @@ def test_a_rotated_token_answers_401_and_scripted_faults_answer_as_told(kube):
     requests = kube.control("/_control/requests")
     assert [(r["method"], r["status"]) for r in requests if r["path"].endswith("/jobs")][-3:] == \
         [("POST", 429), ("POST", 201), ("GET", 401)]
+
+
+# -- the Job controller and the scripted kubelet -----------------------------------------------
+
+FAIL_ON_BUILD_EXIT = {"rules": [{"action": "FailJob", "onExitCodes": {"containerName": "build", "operator": "NotIn",
+                                                                         "values": [0]}}]}
+
+
+def wait_for(what, probe, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def condition(batch, name):
+    conditions = batch.read_namespaced_job(name, "builds").status.conditions or []
+    terminal = [c for c in conditions if c.type in ("Complete", "Failed") and c.status == "True"]
+    return terminal[0] if terminal else None
+
+
+def pod_of(core, name):
+    pods = core.list_namespaced_pod("builds", label_selector="batch.kubernetes.io/job-name=" + name).items
+    return pods[0] if pods else None
+
+
+def test_a_suspended_job_gets_no_pod_and_an_unsuspended_one_runs_its_script_to_complete(kube):
+    api = client(kube)
+    batch, core = kubernetes.client.BatchV1Api(api), kubernetes.client.CoreV1Api(api)
+    kube.control("/_control/script", {"job": "cp-ok", "steps": [
+        {"after": 0.1, "phase": "Running"},
+        {"after": 0.2, "phase": "Succeeded", "exit": 0, "termination_message": '{"summary": "built"}'}]})
+    batch.create_namespaced_job("builds", job("cp-ok", podFailurePolicy=FAIL_ON_BUILD_EXIT))
+    time.sleep(0.5)
+    assert pod_of(core, "cp-ok") is None, "a suspended Job has no pod"
+    batch.patch_namespaced_job("cp-ok", "builds", {"spec": {"suspend": False}})
+    done = wait_for("Complete", lambda: condition(batch, "cp-ok"))
+    assert done.type == "Complete"
+    pod = pod_of(core, "cp-ok")
+    assert pod.metadata.owner_references[0].name == "cp-ok" and pod.status.phase == "Succeeded"
+    assert pod.status.container_statuses[0].state.terminated.message == '{"summary": "built"}'
+
+
+@pytest.mark.parametrize("step, reason, expected", [
+    ({"phase": "Failed", "exit": 3}, "PodFailurePolicy", "failed with exit code 3 matching FailJob rule at index 0"),
+    ({"phase": "Failed", "exit": 137, "oom": True}, "PodFailurePolicy", "exit code 137"),
+])
+def test_a_failing_build_fails_its_job_through_the_pod_failure_policy(kube, step, reason, expected):
+    api = client(kube)
+    batch, core = kubernetes.client.BatchV1Api(api), kubernetes.client.CoreV1Api(api)
+    kube.control("/_control/script", {"job": "cp-bad", "steps": [{"after": 0.1, "phase": "Running"},
+                                                                 dict(step, after=0.1)]})
+    batch.create_namespaced_job("builds", job("cp-bad", suspend=False, podFailurePolicy=FAIL_ON_BUILD_EXIT))
+    failed = wait_for("Failed", lambda: condition(batch, "cp-bad"))
+    assert failed.type == "Failed" and failed.reason == reason and expected in failed.message, failed
+    terminated = pod_of(core, "cp-bad").status.container_statuses[0].state.terminated
+    assert terminated.reason == ("OOMKilled" if step.get("oom") else "Error")
+
+
+def test_an_image_that_cannot_be_pulled_stays_pending_with_its_event_and_the_deadline_fails_the_job(kube):
+    api = client(kube)
+    batch, core = kubernetes.client.BatchV1Api(api), kubernetes.client.CoreV1Api(api)
+    kube.control("/_control/script", {"job": "cp-pull", "steps": [
+        {"after": 0.1, "reason": "ErrImagePull", "message": 'failed to pull image "nope:1": not found'}]})
+    batch.create_namespaced_job("builds", job("cp-pull", suspend=False, activeDeadlineSeconds=2))
+    waiting = wait_for("ErrImagePull", lambda: (pod_of(core, "cp-pull") and pod_of(core, "cp-pull").status.container_statuses
+                                                 and pod_of(core, "cp-pull").status.container_statuses[0].state.waiting))
+    assert waiting.reason == "ErrImagePull"
+    events = core.list_namespaced_event("builds", field_selector="involvedObject.name=" + pod_of(core, "cp-pull").metadata.name)
+    assert [e.message for e in events.items] == ['failed to pull image "nope:1": not found']
+    failed = wait_for("DeadlineExceeded", lambda: condition(batch, "cp-pull"))
+    assert failed.reason == "DeadlineExceeded"
+    assert pod_of(core, "cp-pull") is None, "the deadline kills the pod"
+
+
+def test_the_ttl_deletes_a_finished_job_only_once_its_finalizer_is_gone(kube):
+    batch = kubernetes.client.BatchV1Api(client(kube))
+    held = job("cp-ttl", suspend=False, ttlSecondsAfterFinished=0)
+    held["metadata"]["finalizers"] = ["jobcreds.dev/report"]
+    batch.create_namespaced_job("builds", held)
+    wait_for("Complete", lambda: condition(batch, "cp-ttl"))
+    marked = wait_for("deletionTimestamp", lambda: batch.read_namespaced_job("cp-ttl", "builds").metadata.deletion_timestamp)
+    assert marked is not None
+    assert condition(batch, "cp-ttl").type == "Complete", "the result is still readable"
+    batch.patch_namespaced_job("cp-ttl", "builds", {"metadata": {"finalizers": None}})
+    with pytest.raises(ApiException) as gone:
+        batch.read_namespaced_job("cp-ttl", "builds")
+    assert gone.value.status == 404
+
+
+def test_a_pod_deleted_out_of_band_is_not_replaced(kube):
+    api = client(kube)
+    batch, core = kubernetes.client.BatchV1Api(api), kubernetes.client.CoreV1Api(api)
+    kube.control("/_control/script", {"job": "cp-gone", "steps": [{"after": 0.1, "phase": "Running"}]})
+    batch.create_namespaced_job("builds", job("cp-gone", suspend=False))
+    pod = wait_for("pod", lambda: pod_of(core, "cp-gone"))
+    core.delete_namespaced_pod(pod.metadata.name, "builds")
+    time.sleep(0.5)
+    assert pod_of(core, "cp-gone") is None and condition(batch, "cp-gone") is None

@@ -91,7 +91,8 @@ import Testing
         let changes = Task {
             try await Task.sleep(for: .milliseconds(500))
             let _: Metadata = try await client.create(jobs, Self.job("cp-w"))
-            let _: Metadata = try await client.mergePatch(jobs, "cp-w", Array("{\"spec\":{\"suspend\":false}}".utf8))
+            let _: Metadata = try await client.mergePatch(
+                jobs, "cp-w", Array("{\"spec\":{\"activeDeadlineSeconds\":600}}".utf8))
             let _: Metadata = try await client.create(jobs, Self.job("cp-other", labels: "\"app\": \"other\""))
             try await client.delete(jobs, "cp-w")
         }
