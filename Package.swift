@@ -39,7 +39,7 @@ import PackageDescription
 /// merge-patch, delete, watch), JSON over the transport. AWSIdentity: the worker's own credential chain. AWSSigning: SigV4 as
 /// pure values, AWS dates, clocks, the credentials-source seam. HTTPTransport: the client's
 /// transport protocol and retries. HTTPCore: header fields and host rules for client, server and
-/// signer. CurlHTTP, MicroHTTPServer, CryptoPrimitives, Archive: the only code that touches
+/// signer, RFC 3986 percent-encoding. CurlHTTP, MicroHTTPServer, CryptoPrimitives, Archive: the only code that touches
 /// libcurl, libmicrohttpd, OpenSSL and libarchive.
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6)

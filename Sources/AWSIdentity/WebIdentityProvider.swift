@@ -1,4 +1,5 @@
 import AWSSigning
+import HTTPCore
 import HTTPTransport
 
 #if canImport(FoundationEssentials)

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// Where a kind of object lives in the API: `/apis/batch/v1/namespaces/NS/jobs`, say.
 public struct ResourcePath: Sendable, Equatable {
     /// The API group, empty for the core group.
@@ -38,21 +40,7 @@ public struct ResourcePath: Sendable, Equatable {
     }
 
     /// A path segment or query value, percent-encoded but for RFC 3986's unreserved characters.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                escaped.append(Character(Unicode.Scalar(byte)))
-            default:
-                let digits = Array("0123456789ABCDEF")
-                escaped += "%" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xf)])
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { URIEncoding.encode(text) }
 
     /// `?a=b&c=d` of the items whose value is not nil, or nothing.
     static func query(_ items: [(String, String?)]) -> String {

@@ -1,5 +1,6 @@
-/// The percent-encoding SigV4 prescribes: every byte except the RFC 3986 unreserved set
-/// (`A-Z a-z 0-9 - . _ ~`) becomes `%XX` with upper-case hex.
+/// RFC 3986 percent-encoding: every byte except the unreserved set (`A-Z a-z 0-9 - . _ ~`)
+/// becomes `%XX` with upper-case hex. What SigV4 prescribes for its canonical requests, and what
+/// the Kubernetes client uses for path segments and query values.
 ///
 /// [Reference](https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request)
 public enum URIEncoding {
